@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run a script inside a nested L1 Linux host that has /dev/kvm, for machines
+# without /dev/kvm: QEMU-TCG emulates an AMD CPU with SVM and nested paging,
+# and the L1 kernel's kvm-amd gives a real /dev/kvm (see ../shared/DESIGN.md).
+# The host's root is shared read-only, so L1 runs the freshly built binary in
+# place.
+#
+# l1_run OUTDIR SCRIPT [interactive]
+#   Boots L1, runs "bash SCRIPT" chrooted into the host's root with the
+#   current directory as its working directory, and returns its exit status.
+#   Inside, $SCORPI_OUT is OUTDIR (read-write), $TMPDIR is scratch space.
+#   The console goes to stdout; with "interactive", stdin is the terminal.
+
+. "$(dirname "${BASH_SOURCE[0]}")/assets.sh"
+
+l1_run()
+{
+	local out=$1 script=$2 mode=${3:-batch}
+	assets_prepare
+	command -v qemu-system-x86_64 >/dev/null ||
+		assets_die "qemu-system-x86_64 is needed for the nested L1"
+	mkdir -p "$out"
+	rm -f "$out/l1-status"
+	script=$(realpath "$script")
+	local cpus mem
+	cpus=$(nproc)
+	[ "$cpus" -gt 4 ] && cpus=4
+	mem=${SCORPI_L1_MEM:-3G}
+	local args=(
+		-accel tcg,thread=multi -cpu qemu64,+svm,+npt
+		-smp "$cpus" -m "$mem" -no-reboot -display none -vga none
+		-nodefaults -kernel "$ASSET_KERNEL" -initrd "$ASSET_L1_INITRD"
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 scorpi.cmd=$script scorpi.cwd=$PWD scorpi.term=${TERM:-linux}"
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
+	)
+	if [ "$mode" = interactive ]; then
+		qemu-system-x86_64 "${args[@]}" -serial mon:stdio
+	else
+		qemu-system-x86_64 "${args[@]}" -serial stdio -monitor none </dev/null
+	fi
+	local rc
+	rc=$(cat "$out/l1-status" 2>/dev/null)
+	[ -n "$rc" ] || {
+		echo "l1: the nested host ended without running its script" >&2
+		return 125
+	}
+	return "$rc"
+}
