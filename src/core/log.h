@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SCORPI_LOG_H
+#define SCORPI_LOG_H
+
+/*
+ * Every message is one line on stderr, prefixed with "scorpi: ", so that a
+ * user sees exactly what went wrong and a test can match it.
+ */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int log_debug_enabled(void);
+
+#endif

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The x86-64 platform: RAM around the PCI hole, the legacy devices a PC
+ * kernel expects (COM1, CMOS RTC, ACPI PM block, reset control), the PCI
+ * host with its ECAM window, ACPI tables and the direct Linux boot.
+ */
+#include <stdlib.h>
+
+#include "../core/log.h"
+#include "../core/vm.h"
+#include "../devices/acpi_pm.h"
+#include "../devices/i8042_reset.h"
+#include "../devices/pci_host.h"
+#include "../devices/rtc_cmos.h"
+#include "../devices/uart_16550.h"
+#include "../hv/hv_x86.h"
+#include "acpi_tables.h"
+#include "layout.h"
+#include "linux_boot.h"
+
+/* CMOS bytes where firmware reads the memory size (in 64 KiB units). */
+#define CMOS_MEM_ABOVE_16M_LO 0x34
+#define CMOS_MEM_ABOVE_16M_HI 0x35
+#define CMOS_MEM_ABOVE_4G_LO 0x5b
+
+struct platform {
+	struct uart_16550 *com1;
+	struct rtc_cmos *rtc;
+	struct acpi_pm *pm;
+	struct pci_host *pci;
+};
+
+static size_t com1_receive(void *ctx, const uint8_t *buf, size_t len)
+{
+	return uart_16550_receive(ctx, buf, len);
+}
+
+static int platform_ram(struct vm *vm)
+{
+	uint64_t mem = vm->cfg.mem_size;
+	uint64_t low = mem < X86_LOW_RAM_END ? mem : X86_LOW_RAM_END;
+
+	if (guest_ram_add_region(&vm->ram, 0, low) < 0)
+		return -1;
+	if (mem > low &&
+	    guest_ram_add_region(&vm->ram, X86_HIGH_RAM_BASE, mem - low) < 0)
+		return -1;
+	return 0;
+}
+
+static void platform_cmos_memory(struct rtc_cmos *rtc, uint64_t mem)
+{
+	uint64_t low = mem < X86_LOW_RAM_END ? mem : X86_LOW_RAM_END;
+	uint64_t above16m = low > (16 << 20) ? (low - (16 << 20)) >> 16 : 0;
+	uint64_t above4g = (mem - low) >> 16;
+
+	if (above16m > 0xffff)
+		above16m = 0xffff;
+	rtc_cmos_set_nvram(rtc, CMOS_MEM_ABOVE_16M_LO, above16m);
+	rtc_cmos_set_nvram(rtc, CMOS_MEM_ABOVE_16M_HI, above16m >> 8);
+	for (int i = 0; i < 3; i++)
+		rtc_cmos_set_nvram(rtc, CMOS_MEM_ABOVE_4G_LO + i,
+				   above4g >> (8 * i));
+}
+
+struct platform *platform_create(struct vm *vm)
+{
+	struct platform *p = calloc(1, sizeof(*p));
+	struct irq_line com1_irq = vm_irq_line(vm, X86_COM1_IRQ);
+	struct irq_line sci = vm_irq_line(vm, X86_SCI_IRQ);
+	struct chardev out = { 0 };
+	int err = 0;
+
+	if (!p)
+		return NULL;
+	if (platform_ram(vm) < 0) {
+		log_error("cannot lay out guest RAM");
+		free(p);
+		return NULL;
+	}
+	if (vm->console)
+		console_chardev(vm->console, &out);
+	p->com1 = uart_16550_create(&com1_irq, &out);
+	p->rtc = rtc_cmos_create();
+	p->pm = acpi_pm_create(&sci, &vm->control);
+	p->pci = pci_host_create(X86_ECAM_BASE, &vm->control);
+	if (!p->com1 || !p->rtc || !p->pm || !p->pci) {
+		log_error("out of memory");
+		platform_destroy(p);
+		return NULL;
+	}
+	platform_cmos_memory(p->rtc, vm->cfg.mem_size);
+
+	err |= bus_add(&vm->pio, X86_COM1_PORT, 8, uart_16550_access, p->com1,
+		       "com1");
+	err |= bus_add(&vm->pio, X86_RTC_PORT, 2, rtc_cmos_access, p->rtc,
+		       "rtc");
+	err |= bus_add(&vm->pio, X86_PM_BASE, ACPI_PM_SIZE, acpi_pm_access,
+		       p->pm, "acpi-pm");
+	err |= bus_add(&vm->pio, X86_PCI_CONFIG_PORT, 8, pci_host_port_access,
+		       p->pci, "pci-config");
+	err |= bus_add(&vm->pio, X86_I8042_CMD_PORT, 1, i8042_reset_access,
+		       &vm->control, "i8042-reset");
+	err |= bus_add(&vm->mmio, X86_ECAM_BASE, X86_ECAM_SIZE,
+		       pci_host_ecam_access, p->pci, "pci-ecam");
+	if (err) {
+		platform_destroy(p);
+		return NULL;
+	}
+	if (vm->console)
+		console_set_sink(vm->console, com1_receive, p->com1);
+	return p;
+}
+
+int platform_boot(struct platform *p, struct vm *vm)
+{
+	struct x86_acpi_config acpi = { vm->cfg.cpus, vm->cfg.mem_size };
+	struct linux_boot_files files = {
+		.kernel_fd = vm->kernel_fd,
+		.initrd_fd = vm->initrd_fd,
+		.cmdline = vm->cfg.cmdline,
+		.rsdp_addr = X86_BIOS_AREA_ADDR,
+	};
+	size_t acpi_size = X86_BIOS_AREA_END - X86_BIOS_AREA_ADDR;
+	void *acpi_host = guest_ram_ptr(&vm->ram, X86_BIOS_AREA_ADDR, acpi_size);
+	struct x86_boot_state state;
+
+	(void)p;
+	if (!acpi_host || x86_acpi_build(acpi_host, X86_BIOS_AREA_ADDR,
+					 acpi_size, &acpi) < 0) {
+		log_error("the ACPI tables do not fit in the BIOS area");
+		return -1;
+	}
+	if (x86_linux_load(&vm->ram, vm->cfg.mem_size, &files, &state) < 0)
+		return -1;
+	/* The other vCPUs wait for the guest's INIT/SIPI, in the kernel. */
+	return hv_vcpu_set_x86_boot(vm->vcpus[0].hv, &state);
+}
+
+void platform_reset(struct platform *p)
+{
+	/* The RTC and its NVRAM are battery-backed: they keep going. */
+	uart_16550_reset(p->com1);
+	acpi_pm_reset(p->pm);
+}
+
+void platform_destroy(struct platform *p)
+{
+	if (!p)
+		return;
+	uart_16550_destroy(p->com1);
+	rtc_cmos_destroy(p->rtc);
+	acpi_pm_destroy(p->pm);
+	pci_host_destroy(p->pci);
+	free(p);
+}
