@@ -220,6 +220,8 @@ static int vm_setup(struct vm *vm)
 		if (vm->initrd_fd < 0)
 			return -1;
 	}
+	if (platform_check_boot(vm) < 0)
+		return -1;
 	vm->hv = hv_open();
 	if (!vm->hv)
 		return -1;

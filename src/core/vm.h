@@ -61,6 +61,8 @@ void vm_request(void *vm, enum vm_request req);
 struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi);
 
 /* The architecture's platform: its devices and how it boots. */
+/* Checks the boot payload before anything else is set up. */
+int platform_check_boot(struct vm *vm);
 struct platform *platform_create(struct vm *vm);
 /* Loads the boot payload and sets the boot vCPU's state. */
 int platform_boot(struct platform *p, struct vm *vm);

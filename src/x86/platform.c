@@ -5,6 +5,7 @@
  * host with its ECAM window, ACPI tables and the direct Linux boot.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "../core/log.h"
 #include "../core/vm.h"
@@ -110,6 +111,20 @@ struct platform *platform_create(struct vm *vm)
 	if (vm->console)
 		console_set_sink(vm->console, com1_receive, p->com1);
 	return p;
+}
+
+int platform_check_boot(struct vm *vm)
+{
+	struct stat st;
+
+	if (x86_linux_check(vm->kernel_fd) < 0)
+		return -1;
+	if (vm->initrd_fd >= 0 &&
+	    (fstat(vm->initrd_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		log_error("initrd %s: not a regular file", vm->cfg.initrd);
+		return -1;
+	}
+	return 0;
 }
 
 int platform_boot(struct platform *p, struct vm *vm)

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Bad input on the command line: each case must print exactly one line
+# naming the problem and exit non-zero, without starting anything. These
+# run on the host; no KVM is needed (the checks come before /dev/kvm).
+#
+# usage: bad_input.sh SCORPI KERNEL INITRD
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/report.sh"
+
+scorpi=$1 kernel=$2 initrd=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+head -c 65536 /dev/urandom >"$tmp/random.bin"
+: >"$tmp/empty"
+printf 'not a kernel at all\n' >"$tmp/text"
+
+# bad NAME PATTERN ARGS...: exit 1, one line on stderr matching PATTERN.
+bad()
+{
+	local name=$1 pattern=$2
+	shift 2
+	timeout 20 "${as_user[@]}" "$scorpi" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local rc=$?
+	if [ "$rc" -ne 1 ]; then
+		report_fail "bad-input-$name" "exit status $rc, expected 1"
+		sed 's/^/    | /' "$tmp/err"
+		return
+	fi
+	if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+		report_fail "bad-input-$name" "expected one line on stderr, got:"
+		sed 's/^/    | /' "$tmp/err"
+		return
+	fi
+	if ! grep -qiE -- "$pattern" "$tmp/err"; then
+		report_fail "bad-input-$name" "message '$(cat "$tmp/err")' does not match '$pattern'"
+		return
+	fi
+	report_ok "bad-input-$name"
+}
+
+as_user=()
+k=(-k "$kernel" -i "$initrd")
+bad missing-kernel 'kernel /nonexistent/vmlinuz: No such file' \
+	-k /nonexistent/vmlinuz vm1
+bad missing-initrd 'initrd /nonexistent/initrd: No such file' \
+	-k "$kernel" -i /nonexistent/initrd vm1
+bad kernel-is-directory 'kernel.*(directory|regular file)' -k "$tmp" vm1
+bad initrd-is-directory 'initrd.*(directory|regular file)' \
+	-k "$kernel" -i "$tmp" vm1
+bad kernel-not-bzimage 'not a Linux bzImage' -k "$tmp/random.bin" vm1
+bad kernel-empty 'not a Linux bzImage' -k "$tmp/empty" vm1
+bad kernel-text 'not a Linux bzImage' -k "$tmp/text" vm1
+bad kernel-is-initrd 'not a Linux bzImage' -k "$initrd" vm1
+bad no-kernel 'no kernel' vm1
+bad mem-malformed '-m 12X: not a memory size' -m 12X "${k[@]}" vm1
+bad mem-negative '-m -5M: not a memory size' -m -5M "${k[@]}" vm1
+bad mem-fraction '-m 1.5G: not a memory size' -m 1.5G "${k[@]}" vm1
+bad mem-too-small 'too small' -m 1M "${k[@]}" vm1
+bad mem-too-large 'more than the host' -m 64T "${k[@]}" vm1
+bad mem-overflow 'not a memory size' -m 99999999999999999999G "${k[@]}" vm1
+bad cpus-zero 'between 1 and' -c 0 "${k[@]}" vm1
+bad cpus-too-many 'between 1 and' -c 255 "${k[@]}" vm1
+bad cpus-malformed '-c two: not a number' -c two "${k[@]}" vm1
+bad no-name 'no VM name' "${k[@]}"
+bad unknown-option 'unknown option' -z "${k[@]}" vm1
+bad unknown-o-key 'unknown option' -o colour=blue "${k[@]}" vm1
+bad bad-console 'console=tty: expected stdio or none' -o console=tty \
+	"${k[@]}" vm1
+
+# Where the host has no /dev/kvm, a good command line says so, and how
+# the tests run without it.
+if [ ! -e /dev/kvm ]; then
+	bad no-dev-kvm 'no /dev/kvm.*nested' "${k[@]}" vm1
+fi
+# Unreadable files: as an unprivileged user (root reads everything).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 600 "$tmp/text"
+	cp "$kernel" "$tmp/vmlinuz" && chmod 600 "$tmp/vmlinuz"
+	cp "$kernel" "$tmp/vmlinuz-readable" && chmod 644 "$tmp/vmlinuz-readable"
+	chmod 755 "$tmp"
+	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	bad unreadable-kernel 'kernel .*: Permission denied' \
+		-k "$tmp/vmlinuz" vm1
+	bad unreadable-initrd 'initrd .*: Permission denied' \
+		-k "$tmp/vmlinuz-readable" -i "$tmp/text" vm1
+fi
+exit 0
