@@ -204,6 +204,12 @@ void uart_16550_reset(struct uart_16550 *u)
 	pthread_mutex_lock(&u->lock);
 	uart_reset_locked(u);
 	pthread_mutex_unlock(&u->lock);
+	/*
+	 * The receive FIFO was emptied and loopback left: a backend holding
+	 * input back must hear of the room, as a guest that only polls LSR
+	 * never reads RBR to tell it.
+	 */
+	chardev_rx_space(&u->backend);
 }
 
 static uint8_t uart_read(struct uart_16550 *u, unsigned int reg,
