@@ -94,7 +94,12 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg)
 	int opt;
 
 	config_init(cfg);
-	optind = 1;
+	/*
+	 * optind = 0, not 1, has glibc (and musl) start over completely: with
+	 * 1, getopt goes on with what it kept of the last call, such as the
+	 * rest of a "-zc" cluster that an error left it inside.
+	 */
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:m:k:i:a:o:s:u:l:f:h",
 				  longopts, NULL)) != -1) {
