@@ -2,6 +2,8 @@
 #ifndef SCORPI_CLI_H
 #define SCORPI_CLI_H
 
+#include <stdio.h>
+
 #include "config.h"
 
 enum cli_result {
