@@ -37,8 +37,11 @@
 #define HDR_RAMDISK_SIZE 0x21c
 #define HDR_CMD_LINE_PTR 0x228
 #define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_KERNEL_ALIGNMENT 0x230
+#define HDR_RELOCATABLE 0x234
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_PREF_ADDRESS 0x258
 #define HDR_INIT_SIZE 0x260
 
 #define LOADED_HIGH 0x01
@@ -144,6 +147,23 @@ static void write_page_tables(uint8_t *pml4, uint8_t *pdpt, uint8_t *pd)
 		le_write(pd + 8 * i, 8, (i << 21) | 0x83); /* 2 MiB page */
 }
 
+/*
+ * Where the kernel runs, which is where its init_size counts from: a kernel
+ * loaded at 1 MiB moves itself up to pref_address (16 MiB on a usual
+ * build) before it decompresses (Documentation/x86/boot.rst, init_size).
+ */
+static uint64_t kernel_runtime_start(const uint8_t *head)
+{
+	uint64_t start = le_read(head + HDR_PREF_ADDRESS, 8);
+	uint32_t align = rd(head, HDR_KERNEL_ALIGNMENT, 4);
+
+	if (start < X86_KERNEL_ADDR)
+		start = X86_KERNEL_ADDR;
+	if (head[HDR_RELOCATABLE] && align && !(align & (align - 1)))
+		start = (start + align - 1) & ~(uint64_t)(align - 1);
+	return start;
+}
+
 int x86_linux_check(int kernel_fd)
 {
 	uint8_t head[BZIMAGE_HEADER_BYTES] = { 0 };
@@ -178,11 +198,12 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 	struct e820_entry map[E820_MAX_ENTRIES];
 	struct bzimage_header hdr;
 	uint8_t *zp, *gdt, *pml4, *pdpt, *pd, *dst;
-	uint64_t kernel_len, kernel_end, initrd_addr = 0, initrd_len = 0;
+	uint64_t kernel_len, kernel_start, kernel_end;
+	uint64_t initrd_addr = 0, initrd_len = 0;
 	struct stat st;
 	char err[160];
 	unsigned int n;
-	size_t cmdlen = f->cmdline ? strlen(f->cmdline) : 0;
+	size_t cmdlen = f->cmdline ? strlen(f->cmdline) : 0, cmdmax;
 	ssize_t got;
 
 	if (fstat(f->kernel_fd, &st) < 0)
@@ -194,11 +215,13 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 		return -1;
 	}
 	kernel_len = st.st_size - hdr.setup_size;
-	kernel_end = X86_KERNEL_ADDR + hdr.init_size;
+	kernel_start = kernel_runtime_start(head);
+	kernel_end = kernel_start + hdr.init_size;
 	dst = guest_ram_ptr(ram, X86_KERNEL_ADDR, kernel_len);
-	if (!dst || kernel_end > low_end) {
-		log_error("kernel: needs %u MiB from 1 MiB, more than the guest RAM below 4 GiB",
-			  (unsigned int)(hdr.init_size >> 20) + 1);
+	if (!dst || kernel_start >= low_end || kernel_end > low_end) {
+		log_error("kernel: needs %u MiB from %u MiB, more than the guest RAM below 4 GiB",
+			  (unsigned int)((hdr.init_size + 0xfffffull) >> 20),
+			  (unsigned int)(kernel_start >> 20));
 		return -1;
 	}
 	if (read_full(f->kernel_fd, dst, kernel_len, hdr.setup_size) < 0) {
@@ -206,12 +229,12 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 		return -1;
 	}
 
-	if (cmdlen >= X86_CMDLINE_MAX ||
-	    (hdr.cmdline_size && cmdlen > hdr.cmdline_size)) {
-		log_error("kernel command line: %zu bytes, the kernel takes at most %u",
-			  cmdlen,
-			  hdr.cmdline_size ? hdr.cmdline_size :
-					     (unsigned int)X86_CMDLINE_MAX - 1);
+	cmdmax = X86_CMDLINE_MAX - 1;
+	if (hdr.cmdline_size && hdr.cmdline_size < cmdmax)
+		cmdmax = hdr.cmdline_size;
+	if (cmdlen > cmdmax) {
+		log_error("kernel command line: %zu bytes, the kernel takes at most %zu",
+			  cmdlen, cmdmax);
 		return -1;
 	}
 	dst = guest_ram_ptr(ram, X86_CMDLINE_ADDR, cmdlen + 1);
@@ -230,8 +253,8 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 			top = low_end;
 		if (initrd_len > top || ((top - initrd_len) & ~0xfffull) <
 						kernel_end) {
-			log_error("initrd: %llu MiB does not fit in guest RAM beside the kernel",
-				  (unsigned long long)(initrd_len >> 20));
+			log_error("initrd: %llu KiB does not fit in guest RAM beside the kernel",
+				  (unsigned long long)(initrd_len + 1023) >> 10);
 			return -1;
 		}
 		initrd_addr = (top - initrd_len) & ~0xfffull;
