@@ -8,6 +8,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
 
+[ $# -eq 3 ] || { echo "usage: $0 SCORPI KERNEL INITRD" >&2; exit 2; }
 scorpi=$1 kernel=$2 initrd=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -35,7 +35,9 @@ l1_run()
 		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
 	)
 	if [ "$mode" = interactive ]; then
-		qemu-system-x86_64 "${args[@]}" -serial mon:stdio
+		# signal=off: Ctrl-C reaches the guest, not this QEMU.
+		qemu-system-x86_64 "${args[@]}" -monitor none \
+			-chardev stdio,id=console,signal=off -serial chardev:console
 	else
 		qemu-system-x86_64 "${args[@]}" -serial stdio -monitor none </dev/null
 	fi
