@@ -24,8 +24,7 @@ size_t acpi_place(struct acpi_area *area, size_t len, size_t align)
 	return off;
 }
 
-void acpi_put(struct acpi_area *area, size_t off, unsigned int size,
-	      uint64_t v)
+void acpi_put(struct acpi_area *area, size_t off, unsigned int size, uint64_t v)
 {
 	if (!area->overflow)
 		le_write(area->host + off, size, v);

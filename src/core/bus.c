@@ -32,8 +32,9 @@ int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_access_fn access,
 		const struct bus_range *r = &bus->ranges[i];
 
 		if (base < r->base + r->len && r->base < base + len) {
-			log_error("%s range %s at 0x%llx overlaps %s", bus->kind,
-				  name, (unsigned long long)base, r->name);
+			log_error("%s range %s at 0x%llx overlaps %s",
+				  bus->kind, name, (unsigned long long)base,
+				  r->name);
 			return -1;
 		}
 	}

@@ -110,8 +110,9 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case 'm':
 			if (parse_size(optarg, &cfg->mem_size)) {
-				log_error("-m %s: not a memory size (e.g. 512M, 2G)",
-					  optarg);
+				log_error(
+					"-m %s: not a memory size (e.g. 512M, 2G)",
+					optarg);
 				return CLI_ERROR;
 			}
 			break;

@@ -101,9 +101,9 @@ int config_check(const struct vm_config *cfg)
 		return -1;
 	}
 	if (cfg->mem_size < VM_MIN_MEM) {
-		log_error("-m: %llu bytes of memory is too small, at least %llu MiB is needed",
-			  (unsigned long long)cfg->mem_size,
-			  VM_MIN_MEM >> 20);
+		log_error(
+			"-m: %llu bytes of memory is too small, at least %llu MiB is needed",
+			(unsigned long long)cfg->mem_size, VM_MIN_MEM >> 20);
 		return -1;
 	}
 	if (cfg->mem_size & 0xfff) {
@@ -111,9 +111,10 @@ int config_check(const struct vm_config *cfg)
 		return -1;
 	}
 	if (cfg->mem_size > host) {
-		log_error("-m: %llu MiB of memory is more than the host's %llu MiB",
-			  (unsigned long long)(cfg->mem_size >> 20),
-			  (unsigned long long)(host >> 20));
+		log_error(
+			"-m: %llu MiB of memory is more than the host's %llu MiB",
+			(unsigned long long)(cfg->mem_size >> 20),
+			(unsigned long long)(host >> 20));
 		return -1;
 	}
 	if (!cfg->kernel) {

@@ -49,8 +49,8 @@ static void console_crash_handler(int sig)
 
 static void console_install_crash_restore(const struct termios *saved)
 {
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
-				     SIGQUIT };
+	static const int fatal[] = { SIGSEGV, SIGBUS,  SIGILL,
+				     SIGFPE,  SIGABRT, SIGQUIT };
 
 	crash_saved = *saved;
 	crash_saved_valid = 1;

@@ -119,7 +119,8 @@ static void vm_halt(struct vm *vm)
 			pthread_join(v->thread, NULL);
 		v->started = false;
 	}
-	if (atomic_load(&vm->request) == VM_REQ_TRIPLE_FAULT && !vm->fault_dump) {
+	if (atomic_load(&vm->request) == VM_REQ_TRIPLE_FAULT &&
+	    !vm->fault_dump) {
 		int idx = atomic_load(&vm->faulted_vcpu);
 		size_t len;
 		FILE *f = open_memstream(&vm->fault_dump, &len);
@@ -342,8 +343,8 @@ int vm_run(const struct vm_config *cfg)
 			if (booted == 0)
 				event_loop_run(&vm->loop);
 			vm_halt(vm);
-			req = booted == 0 ? atomic_load(&vm->request) :
-					    VM_REQ_ERROR;
+			req = booted == 0 ? atomic_load(&vm->request)
+					  : VM_REQ_ERROR;
 			if (req != VM_REQ_RESET ||
 			    vm->cfg.on_reboot != REBOOT_RESET)
 				break;

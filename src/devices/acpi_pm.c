@@ -16,8 +16,8 @@
 #define PM1_TMR_STS 0x0001
 #define PM1_PWRBTN_STS 0x0100
 #define PM1_WAK_STS 0x8000
-#define PM1_STS_MASK (PM1_TMR_STS | 0x0020 | PM1_PWRBTN_STS | 0x0200 | \
-		      0x0400 | PM1_WAK_STS)
+#define PM1_STS_MASK \
+	(PM1_TMR_STS | 0x0020 | PM1_PWRBTN_STS | 0x0200 | 0x0400 | PM1_WAK_STS)
 #define PM1_EN_MASK 0x0721
 #define PM1_SCI_EN 0x0001
 #define PM1_SLP_TYP_SHIFT 10
@@ -166,8 +166,9 @@ static bool pm_write_byte(struct acpi_pm *pm, unsigned int off, uint8_t v)
 			return false;
 		if (typ == ACPI_PM_SLP_TYP_S5)
 			return true;
-		log_warn("guest asked for sleep type %u, which this VM does not offer",
-			 typ);
+		log_warn(
+			"guest asked for sleep type %u, which this VM does not offer",
+			typ);
 		return false;
 	}
 	}

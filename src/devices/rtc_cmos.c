@@ -133,8 +133,7 @@ void rtc_cmos_destroy(struct rtc_cmos *rtc)
 	free(rtc);
 }
 
-void rtc_cmos_set_nvram(struct rtc_cmos *rtc, unsigned int index,
-			uint8_t value)
+void rtc_cmos_set_nvram(struct rtc_cmos *rtc, unsigned int index, uint8_t value)
 {
 	pthread_mutex_lock(&rtc->lock);
 	if (index < sizeof(rtc->cmos) && index > RTC_REG_D)
@@ -151,8 +150,8 @@ static uint8_t rtc_read(struct rtc_cmos *rtc, const struct timespec *now)
 	switch (reg) {
 	case RTC_REG_A:
 		return (rtc->cmos[reg] & ~REG_A_UIP) |
-		       (now->tv_nsec >= 1000000000 - RTC_UIP_NS ? REG_A_UIP :
-								  0);
+		       (now->tv_nsec >= 1000000000 - RTC_UIP_NS ? REG_A_UIP
+								: 0);
 	case RTC_REG_C:
 		return 0; /* no interrupt flags: none are generated */
 	case RTC_REG_D:
@@ -209,7 +208,8 @@ void rtc_cmos_access(void *opaque, uint64_t offset, uint8_t *data,
 	for (unsigned int i = 0; i < size; i++) {
 		if (((offset + i) & 1) == 0) {
 			if (is_write)
-				rtc->index = data[i] & 0x7f; /* bit 7: NMI mask */
+				rtc->index = data[i] &
+					     0x7f; /* bit 7: NMI mask */
 			else
 				data[i] = 0xff; /* the index is write-only */
 		} else if (is_write) {

@@ -85,8 +85,7 @@ static unsigned int uart_rx_trigger(const struct uart_16550 *u)
 
 static uint8_t uart_lsr(const struct uart_16550 *u)
 {
-	return LSR_THRE | LSR_TEMT | u->lsr_errors |
-	       (u->rx_count ? LSR_DR : 0);
+	return LSR_THRE | LSR_TEMT | u->lsr_errors | (u->rx_count ? LSR_DR : 0);
 }
 
 /* The highest-priority pending interrupt, as IIR reports it. */
@@ -96,8 +95,8 @@ static uint8_t uart_iir_source(const struct uart_16550 *u)
 		return IIR_RLSI;
 	if ((u->ier & IER_RDI) && u->rx_count) {
 		/* Below the trigger level, data is reported as a timeout. */
-		return u->rx_count >= uart_rx_trigger(u) ? IIR_RDI :
-							   IIR_TIMEOUT;
+		return u->rx_count >= uart_rx_trigger(u) ? IIR_RDI
+							 : IIR_TIMEOUT;
 	}
 	if ((u->ier & IER_THRI) && u->thr_ipending)
 		return IIR_THRI;
@@ -212,8 +211,7 @@ void uart_16550_reset(struct uart_16550 *u)
 	chardev_rx_space(&u->backend);
 }
 
-static uint8_t uart_read(struct uart_16550 *u, unsigned int reg,
-			 bool *rx_space)
+static uint8_t uart_read(struct uart_16550 *u, unsigned int reg, bool *rx_space)
 {
 	uint8_t v;
 
@@ -322,8 +320,7 @@ void uart_16550_access(void *opaque, uint64_t offset, uint8_t *data,
 		chardev_rx_space(&u->backend);
 }
 
-size_t uart_16550_receive(struct uart_16550 *u, const uint8_t *buf,
-			  size_t len)
+size_t uart_16550_receive(struct uart_16550 *u, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;
 

@@ -19,7 +19,6 @@ void uart_16550_reset(struct uart_16550 *u);
 void uart_16550_access(void *opaque, uint64_t offset, uint8_t *data,
 		       unsigned int size, bool is_write);
 /* Host input: takes what fits in the receive FIFO, returns how much. */
-size_t uart_16550_receive(struct uart_16550 *u, const uint8_t *buf,
-			  size_t len);
+size_t uart_16550_receive(struct uart_16550 *u, const uint8_t *buf, size_t len);
 
 #endif

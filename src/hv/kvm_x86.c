@@ -85,9 +85,11 @@ struct hv *hv_open(void)
 	hv->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (hv->fd < 0) {
 		if (errno == ENOENT)
-			log_error("no /dev/kvm: this host offers no KVM (load kvm-intel or kvm-amd and enable virtualization in the firmware); without it, run Scorpi inside the nested L1 as tests/run does (docs/testing.md)");
+			log_error(
+				"no /dev/kvm: this host offers no KVM (load kvm-intel or kvm-amd and enable virtualization in the firmware); without it, run Scorpi inside the nested L1 as tests/run does (docs/testing.md)");
 		else if (errno == EACCES || errno == EPERM)
-			log_error("no permission on /dev/kvm: add your user to its group (usually kvm) or run as root");
+			log_error(
+				"no permission on /dev/kvm: add your user to its group (usually kvm) or run as root");
 		else
 			log_error("cannot open /dev/kvm: %s", strerror(errno));
 		free(hv);
@@ -240,7 +242,8 @@ static int kvm_set_cpuid(struct hv_vcpu *vcpu, unsigned int count)
 			e->ebx = (e->ebx & 0xffff) | (id << 24) |
 				 ((1u << shift) << 16);
 			if (count > 1)
-				e->edx |= 1u << 28; /* HTT: several per package */
+				/* HTT: several logical CPUs per package */
+				e->edx |= 1u << 28;
 			break;
 		case 4: {
 			/* Cores per package; L3 shared by all, the rest private. */
@@ -354,7 +357,8 @@ static void kvm_flat_segment(struct kvm_segment *s, uint16_t sel, bool code)
 		.base = 0,
 		.limit = 0xffffffff,
 		.selector = sel,
-		.type = code ? 0xb : 0x3, /* execute/read or read/write, accessed */
+		.type = code ? 0xb
+			     : 0x3, /* execute/read or read/write, accessed */
 		.present = 1,
 		.dpl = 0,
 		.db = code ? 0 : 1,
@@ -364,8 +368,7 @@ static void kvm_flat_segment(struct kvm_segment *s, uint16_t sel, bool code)
 	};
 }
 
-int hv_vcpu_set_x86_boot(struct hv_vcpu *vcpu,
-			 const struct x86_boot_state *st)
+int hv_vcpu_set_x86_boot(struct hv_vcpu *vcpu, const struct x86_boot_state *st)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { 0 };
@@ -448,10 +451,11 @@ int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		exit->reason = HV_EXIT_INTERRUPTED;
 		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
-		log_error("vCPU %u: KVM could not enter the guest (reason 0x%llx)",
-			  vcpu->index,
-			  (unsigned long long)run->fail_entry
-				  .hardware_entry_failure_reason);
+		log_error(
+			"vCPU %u: KVM could not enter the guest (reason 0x%llx)",
+			vcpu->index,
+			(unsigned long long)
+				run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		log_error("vCPU %u: KVM internal error %u", vcpu->index,
@@ -492,8 +496,8 @@ void hv_vcpu_dump(struct hv_vcpu *vcpu, FILE *out)
 		" r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
 		" cs %04x ss %04x cr0 %016llx cr2 %016llx cr3 %016llx\n"
 		" cr4 %016llx efer %016llx\n",
-		vcpu->index, r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx,
-		r.rsi, r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12,
-		r.r13, r.r14, r.r15, s.cs.selector, s.ss.selector, s.cr0, s.cr2,
-		s.cr3, s.cr4, s.efer);
+		vcpu->index, r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
+		r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
+		r.r14, r.r15, s.cs.selector, s.ss.selector, s.cr0, s.cr2, s.cr3,
+		s.cr4, s.efer);
 }

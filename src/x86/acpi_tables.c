@@ -27,9 +27,8 @@
 
 void x86_pci_mmio64_window(uint64_t mem_size, uint64_t *base, uint64_t *size)
 {
-	uint64_t high = mem_size > X86_LOW_RAM_END ?
-				mem_size - X86_LOW_RAM_END :
-				0;
+	uint64_t high = mem_size > X86_LOW_RAM_END ? mem_size - X86_LOW_RAM_END
+						   : 0;
 	uint64_t align = 64ull << 30;
 
 	*base = (X86_HIGH_RAM_BASE + high + align - 1) & ~(align - 1);

@@ -70,9 +70,10 @@ int bzimage_parse(const uint8_t *buf, size_t len, uint64_t file_size,
 	}
 	hdr->version = rd(buf, HDR_VERSION, 2);
 	if (hdr->version < BOOT_PROTOCOL_MIN) {
-		snprintf(err, errlen,
-			 "boot protocol %u.%02u is too old (2.12 or later is needed)",
-			 hdr->version >> 8, hdr->version & 0xff);
+		snprintf(
+			err, errlen,
+			"boot protocol %u.%02u is too old (2.12 or later is needed)",
+			hdr->version >> 8, hdr->version & 0xff);
 		return -1;
 	}
 	hdr->loadflags = buf[HDR_LOADFLAGS];
@@ -91,11 +92,13 @@ int bzimage_parse(const uint8_t *buf, size_t len, uint64_t file_size,
 	if (hdr->hdr_end > len)
 		hdr->hdr_end = len;
 	if (file_size <= hdr->setup_size) {
-		snprintf(err, errlen, "truncated bzImage (no kernel after the setup code)");
+		snprintf(err, errlen,
+			 "truncated bzImage (no kernel after the setup code)");
 		return -1;
 	}
 	if (hdr->init_size < file_size - hdr->setup_size) {
-		snprintf(err, errlen, "corrupt bzImage header (init_size too small)");
+		snprintf(err, errlen,
+			 "corrupt bzImage header (init_size too small)");
 		return -1;
 	}
 	return 0;
@@ -107,8 +110,8 @@ static int read_full(int fd, void *dst, uint64_t len, uint64_t off)
 	uint8_t *p = dst;
 
 	while (len) {
-		ssize_t n = pread(fd, p, len > (1u << 30) ? (1u << 30) : len,
-				  off);
+		ssize_t n =
+			pread(fd, p, len > (1u << 30) ? (1u << 30) : len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -125,8 +128,7 @@ static int read_full(int fd, void *dst, uint64_t len, uint64_t off)
 static void write_gdt(uint8_t *gdt)
 {
 	static const uint64_t entries[4] = {
-		0,
-		0,
+		0, 0,
 		0x00af9b000000ffffull, /* 0x10: code, L=1, present, DPL 0 */
 		0x00cf93000000ffffull, /* 0x18: data, present, DPL 0 */
 	};
@@ -192,8 +194,8 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 		   const struct linux_boot_files *f,
 		   struct x86_boot_state *state)
 {
-	uint64_t low_end = mem_size < X86_LOW_RAM_END ? mem_size :
-							X86_LOW_RAM_END;
+	uint64_t low_end = mem_size < X86_LOW_RAM_END ? mem_size
+						      : X86_LOW_RAM_END;
 	uint8_t head[BZIMAGE_HEADER_BYTES] = { 0 };
 	struct e820_entry map[E820_MAX_ENTRIES];
 	struct bzimage_header hdr;
@@ -219,9 +221,10 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 	kernel_end = kernel_start + hdr.init_size;
 	dst = guest_ram_ptr(ram, X86_KERNEL_ADDR, kernel_len);
 	if (!dst || kernel_start >= low_end || kernel_end > low_end) {
-		log_error("kernel: needs %u MiB from %u MiB, more than the guest RAM below 4 GiB",
-			  (unsigned int)((hdr.init_size + 0xfffffull) >> 20),
-			  (unsigned int)(kernel_start >> 20));
+		log_error(
+			"kernel: needs %u MiB from %u MiB, more than the guest RAM below 4 GiB",
+			(unsigned int)((hdr.init_size + 0xfffffull) >> 20),
+			(unsigned int)(kernel_start >> 20));
 		return -1;
 	}
 	if (read_full(f->kernel_fd, dst, kernel_len, hdr.setup_size) < 0) {
@@ -233,8 +236,9 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 	if (hdr.cmdline_size && hdr.cmdline_size < cmdmax)
 		cmdmax = hdr.cmdline_size;
 	if (cmdlen > cmdmax) {
-		log_error("kernel command line: %zu bytes, the kernel takes at most %zu",
-			  cmdlen, cmdmax);
+		log_error(
+			"kernel command line: %zu bytes, the kernel takes at most %zu",
+			cmdlen, cmdmax);
 		return -1;
 	}
 	dst = guest_ram_ptr(ram, X86_CMDLINE_ADDR, cmdlen + 1);
@@ -242,19 +246,20 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 
 	if (f->initrd_fd >= 0) {
 		/* As high as the kernel allows, below the PCI hole. */
-		uint64_t top = hdr.initrd_addr_max ?
-				       (uint64_t)hdr.initrd_addr_max + 1 :
-				       0x38000000ull;
+		uint64_t top = hdr.initrd_addr_max
+				       ? (uint64_t)hdr.initrd_addr_max + 1
+				       : 0x38000000ull;
 
 		if (fstat(f->initrd_fd, &st) < 0)
 			return -1;
 		initrd_len = st.st_size;
 		if (top > low_end)
 			top = low_end;
-		if (initrd_len > top || ((top - initrd_len) & ~0xfffull) <
-						kernel_end) {
-			log_error("initrd: %llu KiB does not fit in guest RAM beside the kernel",
-				  (unsigned long long)(initrd_len + 1023) >> 10);
+		if (initrd_len > top ||
+		    ((top - initrd_len) & ~0xfffull) < kernel_end) {
+			log_error(
+				"initrd: %llu KiB does not fit in guest RAM beside the kernel",
+				(unsigned long long)(initrd_len + 1023) >> 10);
 			return -1;
 		}
 		initrd_addr = (top - initrd_len) & ~0xfffull;

@@ -137,7 +137,8 @@ int platform_boot(struct platform *p, struct vm *vm)
 		.rsdp_addr = X86_BIOS_AREA_ADDR,
 	};
 	size_t acpi_size = X86_BIOS_AREA_END - X86_BIOS_AREA_ADDR;
-	void *acpi_host = guest_ram_ptr(&vm->ram, X86_BIOS_AREA_ADDR, acpi_size);
+	void *acpi_host =
+		guest_ram_ptr(&vm->ram, X86_BIOS_AREA_ADDR, acpi_size);
 	struct x86_boot_state state;
 
 	(void)p;

@@ -104,7 +104,7 @@ static unsigned int dec(uint8_t v, uint8_t reg_b)
 static time_t fields_time(const struct rtc_fields *f, uint8_t reg_b,
 			  struct tm *out)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	unsigned int hour;
 
 	if (!(reg_b & REG_B_BINARY))
@@ -151,7 +151,7 @@ static bool within(time_t a, time_t b, time_t slack)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 
 	while (nanosleep(&ts, &ts))
 		;
@@ -270,12 +270,12 @@ static void set_time(struct rtc_cmos *rtc, const struct tm *tm)
 static void test_set_time(void)
 {
 	struct rtc_cmos *rtc = rtc_cmos_create();
-	struct tm want = {.tm_year = 2031 - 1900,
-			  .tm_mon = 6,
-			  .tm_mday = 15,
-			  .tm_hour = 13,
-			  .tm_min = 45,
-			  .tm_sec = 30};
+	struct tm want = { .tm_year = 2031 - 1900,
+			   .tm_mon = 6,
+			   .tm_mday = 15,
+			   .tm_hour = 13,
+			   .tm_min = 45,
+			   .tm_sec = 30 };
 	time_t target = timegm(&want), host0, t1, t2, host2;
 	struct tm got;
 
@@ -329,12 +329,12 @@ static void test_set_time(void)
 
 static uint8_t hours_at(struct rtc_cmos *rtc, unsigned int hour, uint8_t reg_b)
 {
-	struct tm want = {.tm_year = 2024 - 1900,
-			  .tm_mon = 2,
-			  .tm_mday = 10,
-			  .tm_hour = hour,
-			  .tm_min = 30,
-			  .tm_sec = 0};
+	struct tm want = { .tm_year = 2024 - 1900,
+			   .tm_mon = 2,
+			   .tm_mday = 10,
+			   .tm_hour = hour,
+			   .tm_min = 30,
+			   .tm_sec = 0 };
 
 	cmos_write(rtc, RTC_REG_B, REG_B_24H);
 	set_time(rtc, &want);
@@ -345,12 +345,12 @@ static uint8_t hours_at(struct rtc_cmos *rtc, unsigned int hour, uint8_t reg_b)
 static void test_12h_mode(void)
 {
 	struct rtc_cmos *rtc = rtc_cmos_create();
-	struct tm want = {.tm_year = 2024 - 1900,
-			  .tm_mon = 2,
-			  .tm_mday = 10,
-			  .tm_hour = 23,
-			  .tm_min = 15,
-			  .tm_sec = 0};
+	struct tm want = { .tm_year = 2024 - 1900,
+			   .tm_mon = 2,
+			   .tm_mday = 10,
+			   .tm_hour = 23,
+			   .tm_min = 15,
+			   .tm_sec = 0 };
 	struct tm got;
 
 	/* BCD 12-hour: 1-12, bit 7 is PM. */

@@ -90,8 +90,8 @@ static void fake_rx_space(void *ctx)
 
 static struct uart_16550 *uart_new(void)
 {
-	const struct irq_line irq = {fake_irq_set, NULL, TEST_GSI};
-	const struct chardev backend = {fake_write, fake_rx_space, NULL};
+	const struct irq_line irq = { fake_irq_set, NULL, TEST_GSI };
+	const struct chardev backend = { fake_write, fake_rx_space, NULL };
 	struct uart_16550 *u;
 
 	memset(&fake, 0, sizeof(fake));
@@ -290,7 +290,7 @@ static void test_transmit(void)
 static void test_transmit_loopback(void)
 {
 	struct uart_16550 *u = uart_new();
-	const uint8_t in[3] = {'x', 'y', 'z'};
+	const uint8_t in[3] = { 'x', 'y', 'z' };
 
 	wr(u, MCR, MCR_LOOP);
 	wr(u, THR, 'a');
@@ -477,7 +477,7 @@ static void test_receive_no_rdi(void)
 
 static void test_receive_trigger_levels(void)
 {
-	static const unsigned int levels[4] = {1, 4, 8, 14};
+	static const unsigned int levels[4] = { 1, 4, 8, 14 };
 	struct uart_16550 *u = uart_new();
 	uint8_t in[16];
 
@@ -516,7 +516,7 @@ static void test_receive_trigger_levels(void)
 static void test_fcr_clear(void)
 {
 	struct uart_16550 *u = uart_new();
-	const uint8_t in[5] = {1, 2, 3, 4, 5};
+	const uint8_t in[5] = { 1, 2, 3, 4, 5 };
 
 	wr(u, FCR, 0x01);
 	wr(u, IER, IER_RDI);
@@ -598,7 +598,7 @@ static void test_overrun(void)
 static void test_reset(void)
 {
 	struct uart_16550 *u = uart_new();
-	const uint8_t in[4] = {'a', 'b', 'c', 'd'};
+	const uint8_t in[4] = { 'a', 'b', 'c', 'd' };
 
 	wr(u, LCR, LCR_DLAB);
 	wr(u, DLL, 1);
@@ -747,7 +747,7 @@ static void test_receive_10000_threaded(void)
 
 static void test_no_backend(void)
 {
-	const struct irq_line irq = {NULL, NULL, 0};
+	const struct irq_line irq = { NULL, NULL, 0 };
 	struct uart_16550 *u = uart_16550_create(&irq, NULL);
 	const uint8_t b = 'n';
 
