@@ -59,6 +59,19 @@ int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 		  uint64_t size, void *host);
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level);
 
+/*
+ * Interrupts and notifications that bypass the VMM's threads: MSI routes
+ * on GSIs from HV_MSI_GSI_BASE, an eventfd that raises a GSI (irqfd), and
+ * an eventfd that a guest write to an address signals (ioeventfd).
+ */
+#define HV_MSI_GSI_BASE 24
+#define HV_MAX_MSI_ROUTES 1024
+
+int hv_vm_set_msi_route(struct hv_vm *vm, unsigned int gsi, uint64_t addr,
+			uint32_t data);
+int hv_vm_irqfd(struct hv_vm *vm, int fd, unsigned int gsi, bool assign);
+int hv_vm_ioeventfd(struct hv_vm *vm, int fd, uint64_t addr, bool assign);
+
 struct hv_vcpu *hv_vcpu_create(struct hv_vm *vm, unsigned int index,
 			       unsigned int count);
 void hv_vcpu_destroy(struct hv_vcpu *vcpu);

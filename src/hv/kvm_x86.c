@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,6 +37,8 @@ struct hv {
 struct hv_vm {
 	struct hv *hv;
 	int fd;
+	pthread_mutex_t routes_lock;
+	struct kvm_irq_routing *routes; /* the whole table KVM gets */
 };
 
 struct hv_vcpu {
@@ -76,6 +79,10 @@ struct hv *hv_open(void)
 		{ KVM_CAP_EXT_CPUID, "CPUID setting" },
 		{ KVM_CAP_PIT2, "an in-kernel PIT" },
 		{ KVM_CAP_SET_TSS_ADDR, "TSS placement" },
+		{ KVM_CAP_IRQ_ROUTING, "interrupt routing" },
+		{ KVM_CAP_IRQFD, "irqfd" },
+		{ KVM_CAP_IOEVENTFD, "ioeventfd" },
+		{ KVM_CAP_IOEVENTFD_ANY_LENGTH, "any-length ioeventfd" },
 	};
 	struct hv *hv = calloc(1, sizeof(*hv));
 	int n;
@@ -138,6 +145,104 @@ unsigned int hv_max_vcpus(struct hv *hv)
 	return hv->max_vcpus;
 }
 
+/*
+ * The PC's routes for GSIs 0-23, which setting any route replaces: the
+ * 8259s take 0-15 (2 is the cascade), the IOAPIC 1-23, and the PIT's GSI 0
+ * arrives on IOAPIC pin 2 as the MADT says.
+ */
+static void kvm_route_irqchip(struct kvm_irq_routing *r, unsigned int gsi,
+			      unsigned int chip, unsigned int pin)
+{
+	r->entries[r->nr++] = (struct kvm_irq_routing_entry){
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_IRQCHIP,
+		.u.irqchip = { .irqchip = chip, .pin = pin },
+	};
+}
+
+static struct kvm_irq_routing *kvm_default_routes(void)
+{
+	struct kvm_irq_routing *r =
+		calloc(1, sizeof(*r) + (48 + HV_MAX_MSI_ROUTES) *
+					       sizeof(struct kvm_irq_routing_entry));
+
+	if (!r)
+		return NULL;
+	for (unsigned int gsi = 0; gsi < 16; gsi++) {
+		if (gsi != 2)
+			kvm_route_irqchip(r, gsi,
+					  gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+						    KVM_IRQCHIP_PIC_SLAVE,
+					  gsi % 8);
+	}
+	for (unsigned int gsi = 0; gsi < 24; gsi++) {
+		if (gsi != 2)
+			kvm_route_irqchip(r, gsi, KVM_IRQCHIP_IOAPIC,
+					  gsi ? gsi : 2);
+	}
+	return r;
+}
+
+int hv_vm_set_msi_route(struct hv_vm *vm, unsigned int gsi, uint64_t addr,
+			uint32_t data)
+{
+	struct kvm_irq_routing *r = vm->routes;
+	struct kvm_irq_routing_entry e = {
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = (uint32_t)addr,
+			   .address_hi = addr >> 32,
+			   .data = data },
+	};
+	unsigned int i;
+	int ret;
+
+	if (gsi < HV_MSI_GSI_BASE || gsi >= HV_MSI_GSI_BASE + HV_MAX_MSI_ROUTES)
+		return -1;
+	pthread_mutex_lock(&vm->routes_lock);
+	for (i = 0; i < r->nr && r->entries[i].gsi != gsi; i++)
+		;
+	r->entries[i] = e;
+	if (i == r->nr)
+		r->nr++;
+	ret = ioctl(vm->fd, KVM_SET_GSI_ROUTING, r);
+	pthread_mutex_unlock(&vm->routes_lock);
+	if (ret < 0)
+		log_error("KVM_SET_GSI_ROUTING failed: %s", strerror(errno));
+	return ret;
+}
+
+int hv_vm_irqfd(struct hv_vm *vm, int fd, unsigned int gsi, bool assign)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = fd,
+		.gsi = gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+	int ret = ioctl(vm->fd, KVM_IRQFD, &irqfd);
+
+	if (ret < 0 && assign)
+		log_error("KVM_IRQFD failed: %s", strerror(errno));
+	return ret;
+}
+
+int hv_vm_ioeventfd(struct hv_vm *vm, int fd, uint64_t addr, bool assign)
+{
+	/* Length 0: any write at addr signals, whatever its size or value. */
+	struct kvm_ioeventfd io = {
+		.addr = addr,
+		.len = 0,
+		.fd = fd,
+		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+	int ret = ioctl(vm->fd, KVM_IOEVENTFD, &io);
+
+	if (ret < 0 && assign)
+		log_error("KVM_IOEVENTFD at 0x%llx failed: %s",
+			  (unsigned long long)addr, strerror(errno));
+	return ret;
+}
+
 struct hv_vm *hv_vm_create(struct hv *hv)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -166,6 +271,10 @@ struct hv_vm *hv_vm_create(struct hv *hv)
 		log_error("KVM_CREATE_PIT2 failed: %s", strerror(errno));
 		goto fail;
 	}
+	vm->routes = kvm_default_routes();
+	if (!vm->routes)
+		goto fail;
+	pthread_mutex_init(&vm->routes_lock, NULL);
 	return vm;
 fail:
 	close(vm->fd);
@@ -178,6 +287,8 @@ void hv_vm_destroy(struct hv_vm *vm)
 	if (!vm)
 		return;
 	close(vm->fd);
+	pthread_mutex_destroy(&vm->routes_lock);
+	free(vm->routes);
 	free(vm);
 }
 
@@ -500,4 +611,7 @@ void hv_vcpu_dump(struct hv_vcpu *vcpu, FILE *out)
 		r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
 		r.r14, r.r15, s.cs.selector, s.ss.selector, s.cr0, s.cr2, s.cr3,
 		s.cr4, s.efer);
+	/* On AMD, KVM reinitialises the vCPU when it sees the shutdown. */
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
+		fprintf(out, " (these are the reset values: this host's KVM resets a vCPU on a triple fault, so its registers at the fault are lost)\n");
 }
