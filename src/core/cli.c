@@ -10,16 +10,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "device.h"
 #include "log.h"
 
 void cli_usage(FILE *out)
 {
-	fputs("usage: scorpi [-c CPUS] [-m MEM] [-o KEY=VALUE]... -k KERNEL [-i INITRD]\n"
-	      "              [-a CMDLINE] VMNAME\n"
+	fputs("usage: scorpi [-c CPUS] [-m MEM] [-s SLOT[:FUNC],DEVICE[,OPTIONS]]...\n"
+	      "              [-o KEY=VALUE]... -k KERNEL [-i INITRD] [-a CMDLINE] VMNAME\n"
 	      "\n"
 	      "  -c CPUS        number of vCPUs, 1 to 254 (default 1)\n"
 	      "  -m MEM         guest RAM, e.g. 256M or 2G; plain numbers are MiB\n"
 	      "                 (default 256M)\n"
+	      "  -s SLOT[:FUNC],DEVICE[,OPTIONS]\n"
+	      "                 a PCI device in slot 1-31 (-s help lists them)\n"
 	      "  -k KERNEL      boot this Linux kernel directly (x86-64 bzImage)\n"
 	      "  -i INITRD      initial ramdisk for the kernel\n"
 	      "  -a CMDLINE     kernel command line\n"
@@ -85,6 +88,91 @@ static int parse_option(const char *arg, struct vm_config *cfg)
 	return -1;
 }
 
+/* -s SLOT[:FUNC],DEVICE[,ARGS] */
+static enum cli_result parse_slot(const char *arg, struct vm_config *cfg)
+{
+	unsigned long slot, func = 0;
+	const char *name, *args;
+	char devname[32];
+	char *end;
+	size_t len;
+	const struct device_class *cls;
+
+	if (!strcmp(arg, "help")) {
+		device_list(stdout);
+		return CLI_DONE;
+	}
+	slot = strtoul(arg, &end, 10);
+	if (end == arg || slot > 31) {
+		log_error("-s %s: the slot must be a number from 0 to 31", arg);
+		return CLI_ERROR;
+	}
+	if (*end == ':') {
+		const char *f = end + 1;
+
+		func = strtoul(f, &end, 10);
+		if (end == f || func > 7) {
+			log_error(
+				"-s %s: the function must be a number from 0 to 7",
+				arg);
+			return CLI_ERROR;
+		}
+	}
+	if (*end != ',') {
+		log_error("-s %s: expected SLOT[:FUNC],DEVICE[,OPTIONS]", arg);
+		return CLI_ERROR;
+	}
+	name = end + 1;
+	args = strchr(name, ',');
+	len = args ? (size_t)(args - name) : strlen(name);
+	args = args ? args + 1 : "";
+	if (len == 0 || len >= sizeof(devname)) {
+		log_error("-s %s: no device name (see -s help)", arg);
+		return CLI_ERROR;
+	}
+	memcpy(devname, name, len);
+	devname[len] = 0;
+	if (!strcmp(devname, "hostbridge")) {
+		if (slot != 0 || func != 0) {
+			log_error("-s %s: the host bridge is always at slot 0",
+				  arg);
+			return CLI_ERROR;
+		}
+		return CLI_RUN; /* it is always there */
+	}
+	if (slot == 0) {
+		log_error("-s %s: slot 0 holds the host bridge", arg);
+		return CLI_ERROR;
+	}
+	cls = device_find(devname);
+	if (!cls) {
+		log_error("-s %s: unknown device '%s' (see -s help)", arg,
+			  devname);
+		return CLI_ERROR;
+	}
+	for (unsigned int i = 0; i < cfg->ndevices; i++) {
+		if (cfg->devices[i].slot == slot &&
+		    cfg->devices[i].func == func) {
+			log_error("-s %s: slot %lu:%lu is already taken", arg,
+				  slot, func);
+			return CLI_ERROR;
+		}
+	}
+	if (cfg->ndevices == VM_MAX_DEVICES) {
+		log_error("-s %s: at most %d devices", arg, VM_MAX_DEVICES);
+		return CLI_ERROR;
+	}
+	if (cls->check && cls->check(args) < 0)
+		return CLI_ERROR;
+	cfg->devices[cfg->ndevices++] = (struct dev_config){
+		.slot = slot,
+		.func = func,
+		.cls = cls,
+		.args = args,
+	};
+	return CLI_RUN;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	static const struct option longopts[] = {
@@ -129,7 +217,13 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if (parse_option(optarg, cfg))
 				return CLI_ERROR;
 			break;
-		case 's':
+		case 's': {
+			enum cli_result r = parse_slot(optarg, cfg);
+
+			if (r != CLI_RUN)
+				return r;
+			break;
+		}
 		case 'u':
 		case 'l':
 		case 'f':

@@ -29,6 +29,17 @@ enum reboot_action {
 /* xAPIC IDs are 8 bits and 0xFF is the broadcast ID. */
 #define VM_MAX_CPUS 254
 
+#define VM_MAX_DEVICES 32
+
+struct device_class;
+
+/* A device in a PCI slot, as -s places it. */
+struct dev_config {
+	unsigned int slot, func;
+	const struct device_class *cls;
+	const char *args; /* the text after "DEVICE,"; "" if none */
+};
+
 /* One VM description, whatever front end produced it. */
 struct vm_config {
 	char name[VM_NAME_MAX];
@@ -39,6 +50,8 @@ struct vm_config {
 	const char *cmdline;
 	enum console_mode console;
 	enum reboot_action on_reboot;
+	struct dev_config devices[VM_MAX_DEVICES];
+	unsigned int ndevices;
 };
 
 void config_init(struct vm_config *cfg);

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "log.h"
 #include "vm.h"
 
@@ -42,6 +43,19 @@ static void vm_irq_set(void *ctx, unsigned int gsi, bool level)
 struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
 {
 	return (struct irq_line){ vm_irq_set, vm, gsi };
+}
+
+unsigned int vm_alloc_msi_gsis(struct vm *vm, unsigned int count)
+{
+	unsigned int base = HV_MSI_GSI_BASE + vm->next_msi_gsi;
+
+	vm->next_msi_gsi += count;
+	return base;
+}
+
+struct pci_bus *vm_pci_bus(struct vm *vm)
+{
+	return platform_pci_bus(vm->platform);
 }
 
 static void vcpu_handle_io(struct vm *vm, const struct hv_exit *e)
@@ -161,6 +175,12 @@ static int vm_boot(struct vm *vm)
 	}
 	if (platform_boot(vm->platform, vm) < 0)
 		return -1;
+	for (unsigned int i = 0; i < vm->ndevices; i++) {
+		const struct vm_device *d = &vm->devices[i];
+
+		if (d->cls->attach && d->cls->attach(d->state) < 0)
+			return -1;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, VCPU_STACK_SIZE);
 	for (unsigned int i = 0; i < vm->cfg.cpus && !ret; i++) {
@@ -272,11 +292,25 @@ static int vm_setup(struct vm *vm)
 			return -1;
 	}
 	vm->platform = platform_create(vm);
-	return vm->platform ? 0 : -1;
+	if (!vm->platform)
+		return -1;
+	for (unsigned int i = 0; i < vm->cfg.ndevices; i++) {
+		const struct dev_config *dc = &vm->cfg.devices[i];
+		void *state =
+			dc->cls->create(vm, dc->slot << 3 | dc->func, dc->args);
+
+		if (!state)
+			return -1;
+		vm->devices[vm->ndevices++] =
+			(struct vm_device){ dc->cls, state };
+	}
+	return 0;
 }
 
 static void vm_teardown(struct vm *vm)
 {
+	for (unsigned int i = vm->ndevices; i-- > 0;)
+		vm->devices[i].cls->destroy(vm->devices[i].state);
 	platform_destroy(vm->platform);
 	/* The terminal goes back before anything more is printed. */
 	console_close(vm->console);
@@ -351,6 +385,8 @@ int vm_run(const struct vm_config *cfg)
 			/* Reset in place: devices, then memory, then boot. */
 			log_debug("guest reset: booting again");
 			platform_reset(vm->platform);
+			for (unsigned int i = 0; i < vm->ndevices; i++)
+				vm->devices[i].cls->reset(vm->devices[i].state);
 			guest_ram_discard(&vm->ram);
 			atomic_store(&vm->request, VM_REQ_NONE);
 		}

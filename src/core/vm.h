@@ -16,6 +16,13 @@
 #include "lifecycle.h"
 
 struct platform;
+struct pci_bus;
+struct device_class;
+
+struct vm_device {
+	const struct device_class *cls;
+	void *state;
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -42,6 +49,9 @@ struct vm {
 	struct bus pio;
 	struct bus mmio;
 	struct platform *platform;
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned int ndevices;
+	unsigned int next_msi_gsi;
 
 	struct event_loop loop;
 	struct console *console;
@@ -59,6 +69,9 @@ int vm_run(const struct vm_config *cfg);
 void vm_request(void *vm, enum vm_request req);
 /* An irq_line for a GSI of this VM. */
 struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi);
+/* count consecutive GSIs for MSI routes. */
+unsigned int vm_alloc_msi_gsis(struct vm *vm, unsigned int count);
+struct pci_bus *vm_pci_bus(struct vm *vm);
 
 /* The architecture's platform: its devices and how it boots. */
 /* Checks the boot payload before anything else is set up. */
@@ -68,5 +81,6 @@ struct platform *platform_create(struct vm *vm);
 int platform_boot(struct platform *p, struct vm *vm);
 void platform_reset(struct platform *p);
 void platform_destroy(struct platform *p);
+struct pci_bus *platform_pci_bus(struct platform *p);
 
 #endif

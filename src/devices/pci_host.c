@@ -6,14 +6,11 @@
  * that stock firmware recognises the platform. The chipset's reset
  * control register at 0xCF9 shares the port range.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bus.h"
 #include "pci_host.h"
 
-#define PCI_CONFIG_SIZE 4096
 #define PCI_CONFIG_ENABLE 0x80000000u
 
 #define MCH_VENDOR 0x8086
@@ -24,15 +21,9 @@
 #define RCR_SYS_RST 0x02
 #define RCR_RST_CPU 0x04
 
-struct pci_host {
-	pthread_mutex_t lock;
-	struct vm_control control;
-	uint32_t config_address;
-	uint8_t reset_control;
-	uint8_t bridge[256]; /* 00:00.0; its extended space reads as zero */
-};
-
-struct pci_host *pci_host_create(uint64_t ecam_base,
+struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t mmio32_base,
+				 uint64_t mmio32_end,
+				 unsigned int intx_gsi_base,
 				 const struct vm_control *control)
 {
 	struct pci_host *h = calloc(1, sizeof(*h));
@@ -41,13 +32,16 @@ struct pci_host *pci_host_create(uint64_t ecam_base,
 		return NULL;
 	pthread_mutex_init(&h->lock, NULL);
 	h->control = *control;
-	le_write(h->bridge + 0x00, 2, MCH_VENDOR);
-	le_write(h->bridge + 0x02, 2, MCH_DEVICE);
-	le_write(h->bridge + 0x04, 2, 0x0006); /* memory and bus master on */
-	le_write(h->bridge + 0x08, 4, 0x06000000); /* host bridge, rev 0 */
-	le_write(h->bridge + 0x2c, 2, 0x1af4); /* subsystem vendor */
-	le_write(h->bridge + 0x2e, 2, 0x1100); /* subsystem */
-	le_write(h->bridge + MCH_PCIEXBAR, 8, ecam_base | PCIEXBAR_ENABLE);
+	pci_bus_init(&h->bus, mmio32_base, mmio32_end, intx_gsi_base);
+	pci_dev_init(&h->bridge, "hostbridge", MCH_VENDOR, MCH_DEVICE,
+		     0x06000000, 0x1af4, 0x1100);
+	pci_cfg_set(&h->bridge, PCI_INTERRUPT_PIN, 1, 0);
+	le_write(h->bridge.config + MCH_PCIEXBAR, 8,
+		 ecam_base | PCIEXBAR_ENABLE);
+	if (pci_bus_add(&h->bus, &h->bridge, 0) < 0) {
+		pci_host_destroy(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -55,33 +49,17 @@ void pci_host_destroy(struct pci_host *h)
 {
 	if (!h)
 		return;
+	pci_bus_destroy(&h->bus);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
-/* One config access to bus/dev/fn at reg; absent functions read ~0. */
-static void pci_config_access(struct pci_host *h, unsigned int bus,
-			      unsigned int devfn, unsigned int reg,
-			      uint8_t *data, unsigned int size, bool is_write)
+void pci_host_reset(struct pci_host *h)
 {
-	bool bridge = bus == 0 && devfn == 0;
-
-	if (is_write) {
-		/* Only the host bridge's command register is writable. */
-		for (unsigned int i = 0; bridge && i < size; i++) {
-			if (reg + i == 0x04)
-				h->bridge[0x04] = data[i] & 0x06;
-		}
-		return;
-	}
-	for (unsigned int i = 0; i < size; i++) {
-		unsigned int r = reg + i;
-
-		if (!bridge)
-			data[i] = 0xff;
-		else
-			data[i] = r < sizeof(h->bridge) ? h->bridge[r] : 0;
-	}
+	pthread_mutex_lock(&h->lock);
+	h->config_address = 0;
+	h->reset_control = 0;
+	pthread_mutex_unlock(&h->lock);
 }
 
 void pci_host_port_access(void *opaque, uint64_t offset, uint8_t *data,
@@ -89,8 +67,10 @@ void pci_host_port_access(void *opaque, uint64_t offset, uint8_t *data,
 {
 	struct pci_host *h = opaque;
 	bool reset = false;
+	uint32_t a;
 
 	pthread_mutex_lock(&h->lock);
+	a = h->config_address;
 	if (offset == 0 && size == 4) {
 		if (is_write)
 			h->config_address = le_read(data, 4) & 0x80fffffcu;
@@ -105,19 +85,19 @@ void pci_host_port_access(void *opaque, uint64_t offset, uint8_t *data,
 		} else {
 			data[0] = h->reset_control;
 		}
-	} else if (offset >= 4 && offset + size <= 8) {
-		uint32_t a = h->config_address;
-
-		if (a & PCI_CONFIG_ENABLE)
-			pci_config_access(h, (a >> 16) & 0xff, (a >> 8) & 0xff,
-					  (a & 0xfc) + (offset - 4), data, size,
-					  is_write);
-		else if (!is_write)
-			memset(data, 0xff, size);
-	} else if (!is_write) {
+	} else if (!(offset >= 4 && offset + size <= 8) && !is_write) {
 		memset(data, 0xff, size);
 	}
 	pthread_mutex_unlock(&h->lock);
+	if (offset >= 4 && offset + size <= 8) {
+		if (a & PCI_CONFIG_ENABLE)
+			pci_bus_config_access(&h->bus, (a >> 16) & 0xff,
+					      (a >> 8) & 0xff,
+					      (a & 0xfc) + (offset - 4), data,
+					      size, is_write);
+		else if (!is_write)
+			memset(data, 0xff, size);
+	}
 	if (reset)
 		vm_control_request(&h->control, VM_REQ_RESET);
 }
@@ -126,16 +106,8 @@ void pci_host_ecam_access(void *opaque, uint64_t offset, uint8_t *data,
 			  unsigned int size, bool is_write)
 {
 	struct pci_host *h = opaque;
-	unsigned int reg = offset & (PCI_CONFIG_SIZE - 1);
 
-	/* An access may not cross the function's config space. */
-	if (reg + size > PCI_CONFIG_SIZE) {
-		if (!is_write)
-			memset(data, 0xff, size);
-		return;
-	}
-	pthread_mutex_lock(&h->lock);
-	pci_config_access(h, offset >> 20, (offset >> 12) & 0xff, reg, data,
-			  size, is_write);
-	pthread_mutex_unlock(&h->lock);
+	pci_bus_config_access(&h->bus, offset >> 20, (offset >> 12) & 0xff,
+			      offset & (PCI_CONFIG_SIZE - 1), data, size,
+			      is_write);
 }

@@ -6,13 +6,27 @@
 #include <stdint.h>
 
 #include "../core/lifecycle.h"
+#include "../pci/pci.h"
 
-struct pci_host;
+/*
+ * The PCI host: config space through ports 0xCF8-0xCFF and ECAM, the host
+ * bridge at 00:00.0, and the chipset's reset control at 0xCF9.
+ */
+struct pci_host {
+	pthread_mutex_t lock; /* the config address and reset registers */
+	struct vm_control control;
+	uint32_t config_address;
+	uint8_t reset_control;
+	struct pci_dev bridge;
+	struct pci_bus bus;
+};
 
-/* ecam_base: where the ECAM window is, for the host bridge's PCIEXBAR. */
-struct pci_host *pci_host_create(uint64_t ecam_base,
+struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t mmio32_base,
+				 uint64_t mmio32_end,
+				 unsigned int intx_gsi_base,
 				 const struct vm_control *control);
 void pci_host_destroy(struct pci_host *host);
+void pci_host_reset(struct pci_host *host);
 /* Ports 0xCF8-0xCFF: config address, reset control (0xCF9), data. */
 void pci_host_port_access(void *opaque, uint64_t offset, uint8_t *data,
 			  unsigned int size, bool is_write);

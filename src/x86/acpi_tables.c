@@ -77,6 +77,22 @@ static void build_dsdt_body(struct aml *m, uint64_t mem_size)
 	aml_res_dword_mem(m, X86_PCI_MMIO32_BASE, X86_PCI_MMIO32_END - 1);
 	aml_res_qword_mem(m, mmio64, mmio64 + mmio64_size - 1);
 	aml_close(m); /* _CRS */
+
+	/* INTx of every slot, straight to IOAPIC GSIs 16-23 (no links). */
+	aml_name_decl(m, "_PRT");
+	aml_package(m, 32 * 4);
+	for (unsigned int slot = 0; slot < 32; slot++) {
+		for (unsigned int pin = 0; pin < 4; pin++) {
+			aml_package(m, 4);
+			aml_integer(m, ((uint64_t)slot << 16) | 0xffff);
+			aml_integer(m, pin);
+			aml_integer(m, 0);
+			aml_integer(m,
+				    X86_PCI_INTX_GSI_BASE + (slot + pin) % 8);
+			aml_close(m);
+		}
+	}
+	aml_close(m); /* _PRT */
 	aml_close(m); /* PCI0 */
 
 	aml_device(m, "COM1");

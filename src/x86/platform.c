@@ -84,7 +84,9 @@ struct platform *platform_create(struct vm *vm)
 	p->com1 = uart_16550_create(&com1_irq, &out);
 	p->rtc = rtc_cmos_create();
 	p->pm = acpi_pm_create(&sci, &vm->control);
-	p->pci = pci_host_create(X86_ECAM_BASE, &vm->control);
+	p->pci = pci_host_create(X86_ECAM_BASE, X86_PCI_MMIO32_BASE,
+				 X86_PCI_MMIO32_END, X86_PCI_INTX_GSI_BASE,
+				 &vm->control);
 	if (!p->com1 || !p->rtc || !p->pm || !p->pci) {
 		log_error("out of memory");
 		platform_destroy(p);
@@ -104,6 +106,9 @@ struct platform *platform_create(struct vm *vm)
 		       &vm->control, "i8042-reset");
 	err |= bus_add(&vm->mmio, X86_ECAM_BASE, X86_ECAM_SIZE,
 		       pci_host_ecam_access, p->pci, "pci-ecam");
+	err |= bus_add(&vm->mmio, X86_PCI_MMIO32_BASE,
+		       X86_PCI_MMIO32_END - X86_PCI_MMIO32_BASE,
+		       pci_bus_mmio_access, &p->pci->bus, "pci-mmio32");
 	if (err) {
 		platform_destroy(p);
 		return NULL;
@@ -158,6 +163,12 @@ void platform_reset(struct platform *p)
 	/* The RTC and its NVRAM are battery-backed: they keep going. */
 	uart_16550_reset(p->com1);
 	acpi_pm_reset(p->pm);
+	pci_host_reset(p->pci);
+}
+
+struct pci_bus *platform_pci_bus(struct platform *p)
+{
+	return &p->pci->bus;
 }
 
 void platform_destroy(struct platform *p)

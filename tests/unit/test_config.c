@@ -178,6 +178,23 @@ static void test_cli_help(void)
 
 #define BAD(...) CHECK_EQ(parse(&cfg, __VA_ARGS__, NULL), CLI_ERROR)
 
+static void test_cli_slots(void)
+{
+	struct vm_config cfg;
+
+	CHECK_EQ(parse(&cfg, "-s", "0,hostbridge", "-s", "3,virtio-rng", "-s",
+		       "4:2,virtio-rnd", "vm1", NULL),
+		 CLI_RUN);
+	CHECK_EQ(cfg.ndevices, 2);
+	CHECK_EQ(cfg.devices[0].slot, 3);
+	CHECK_EQ(cfg.devices[0].func, 0);
+	CHECK_STR(cfg.devices[0].cls->name, "virtio-rnd");
+	CHECK_STR(cfg.devices[0].args, "");
+	CHECK_EQ(cfg.devices[1].slot, 4);
+	CHECK_EQ(cfg.devices[1].func, 2);
+	CHECK(cfg.devices[0].cls == cfg.devices[1].cls);
+}
+
 static void test_cli_errors(void)
 {
 	struct vm_config cfg;
@@ -202,8 +219,17 @@ static void test_cli_errors(void)
 	BAD("-o", "=stdio", "vm1");
 	BAD("-z", "vm1");
 	BAD("--bogus", "vm1");
-	BAD("-s", "0,hostbridge", "vm1");
 	BAD("-s");
+	BAD("-s", "32,virtio-rng", "vm1");
+	BAD("-s", "x,virtio-rng", "vm1");
+	BAD("-s", "3:8,virtio-rng", "vm1");
+	BAD("-s", "3", "vm1");
+	BAD("-s", "3,", "vm1");
+	BAD("-s", "3,no-such-device", "vm1");
+	BAD("-s", "0,virtio-rng", "vm1");
+	BAD("-s", "2,hostbridge", "vm1");
+	BAD("-s", "3,virtio-rng,bogus=1", "vm1");
+	BAD("-s", "3,virtio-rng", "-s", "3,virtio-rnd", "vm1");
 	BAD("-u", "vm1");
 	BAD("-l", "com1,stdio", "vm1");
 	BAD("-f", "x", "vm1");
@@ -328,5 +354,6 @@ static void test_cli_then_check(void)
 
 TEST_MAIN(TEST(test_parse_size), TEST(test_parse_size_bad), TEST(test_cli_full),
 	  TEST(test_cli_defaults), TEST(test_cli_options), TEST(test_cli_help),
-	  TEST(test_cli_errors), TEST(test_cli_no_state_between_calls),
-	  TEST(test_config_check), TEST(test_cli_then_check))
+	  TEST(test_cli_slots), TEST(test_cli_errors),
+	  TEST(test_cli_no_state_between_calls), TEST(test_config_check),
+	  TEST(test_cli_then_check))

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../core/log.h"
+#include "msix.h"
+
+#define PCI_CAP_ID_MSIX 0x11
+#define MSIX_CTRL_ENABLE 0x8000
+#define MSIX_CTRL_MASKALL 0x4000
+#define MSIX_VECTOR_MASKED 0x1
+
+int msix_init(struct msix *m, struct pci_dev *dev, unsigned int nvec,
+	      unsigned int bar, uint32_t table_off, uint32_t pba_off,
+	      unsigned int gsi_base)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	m->dev = dev;
+	m->nvec = nvec;
+	m->gsi_base = gsi_base;
+	m->table = calloc(nvec, sizeof(*m->table));
+	m->pending = calloc((nvec + 63) / 64, sizeof(uint64_t));
+	m->fds = calloc(nvec, sizeof(int));
+	if (!m->table || !m->pending || !m->fds)
+		return -1;
+	for (unsigned int i = 0; i < nvec; i++) {
+		m->table[i].ctrl = MSIX_VECTOR_MASKED;
+		m->fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (m->fds[i] < 0) {
+			log_error("%s: eventfd: %s", dev->name,
+				  strerror(errno));
+			return -1;
+		}
+	}
+	m->cap = pci_dev_add_cap(dev, PCI_CAP_ID_MSIX, 12);
+	pci_cfg_set(dev, m->cap + 2, 2, nvec - 1);
+	pci_cfg_set(dev, m->cap + 4, 4, table_off | bar);
+	pci_cfg_set(dev, m->cap + 8, 4, pba_off | bar);
+	/* Enable and mask-all are the guest's to write. */
+	le_write(dev->wmask + m->cap + 2, 2,
+		 MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
+	return 0;
+}
+
+void msix_destroy(struct msix *m)
+{
+	for (unsigned int i = 0; m->fds && i < m->nvec; i++) {
+		if (m->fds[i] > 0)
+			close(m->fds[i]);
+	}
+	free(m->fds);
+	free(m->table);
+	free(m->pending);
+	pthread_mutex_destroy(&m->lock);
+}
+
+static uint16_t msix_ctrl(struct msix *m)
+{
+	return pci_cfg_read(m->dev, m->cap + 2, 2);
+}
+
+bool msix_enabled(struct msix *m)
+{
+	return msix_ctrl(m) & MSIX_CTRL_ENABLE;
+}
+
+static void msix_fire(struct msix *m, unsigned int v)
+{
+	uint64_t one = 1;
+
+	if (write(m->fds[v], &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("%s: cannot raise MSI-X vector %u: %s", m->dev->name,
+			  v, strerror(errno));
+}
+
+static bool msix_masked(struct msix *m, unsigned int v)
+{
+	return (msix_ctrl(m) & MSIX_CTRL_MASKALL) ||
+	       (m->table[v].ctrl & MSIX_VECTOR_MASKED);
+}
+
+/* Delivers what became deliverable: pending vectors now unmasked. */
+static void msix_flush_pending(struct msix *m)
+{
+	if (!msix_enabled(m))
+		return;
+	for (unsigned int v = 0; v < m->nvec; v++) {
+		if ((m->pending[v / 64] >> (v % 64)) & 1 &&
+		    !msix_masked(m, v)) {
+			m->pending[v / 64] &= ~(1ull << (v % 64));
+			msix_fire(m, v);
+		}
+	}
+}
+
+static void msix_route(struct msix *m, unsigned int v)
+{
+	const struct msix_entry *e = &m->table[v];
+
+	if (m->hv)
+		hv_vm_set_msi_route(m->hv, m->gsi_base + v,
+				    ((uint64_t)e->addr_hi << 32) | e->addr_lo,
+				    e->data);
+}
+
+int msix_attach(struct msix *m, struct hv_vm *hv)
+{
+	pthread_mutex_lock(&m->lock);
+	m->hv = hv;
+	for (unsigned int v = 0; hv && v < m->nvec; v++) {
+		if (hv_vm_irqfd(hv, m->fds[v], m->gsi_base + v, true) < 0) {
+			pthread_mutex_unlock(&m->lock);
+			return -1;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+void msix_reset(struct msix *m)
+{
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int v = 0; v < m->nvec; v++) {
+		uint64_t drain;
+
+		m->table[v] = (struct msix_entry){ .ctrl = MSIX_VECTOR_MASKED };
+		if (read(m->fds[v], &drain, sizeof(drain)) < 0)
+			continue; /* nothing was raised */
+	}
+	memset(m->pending, 0, (m->nvec + 63) / 64 * sizeof(uint64_t));
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_table_access(struct msix *m, uint64_t offset, uint8_t *data,
+		       unsigned int size, bool is_write)
+{
+	unsigned int v = offset / MSIX_ENTRY_SIZE;
+	unsigned int word = (offset % MSIX_ENTRY_SIZE) / 4;
+	uint32_t *w;
+
+	/* Accesses are dword or qword aligned within one entry. */
+	if (v >= m->nvec || (offset & 3) || (size != 4 && size != 8) ||
+	    (offset % MSIX_ENTRY_SIZE) + size > MSIX_ENTRY_SIZE) {
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	w = &m->table[v].addr_lo + word;
+	if (!is_write) {
+		le_write(data, 4, w[0]);
+		if (size == 8)
+			le_write(data + 4, 4, w[1]);
+	} else {
+		bool was_masked = m->table[v].ctrl & MSIX_VECTOR_MASKED;
+
+		w[0] = le_read(data, 4);
+		if (size == 8)
+			w[1] = le_read(data + 4, 4);
+		m->table[v].ctrl &= MSIX_VECTOR_MASKED;
+		/* A route follows the entry whenever the guest unmasks it. */
+		if (!(m->table[v].ctrl & MSIX_VECTOR_MASKED) &&
+		    (was_masked || word < 3))
+			msix_route(m, v);
+		msix_flush_pending(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_pba_access(struct msix *m, uint64_t offset, uint8_t *data,
+		     unsigned int size, bool is_write)
+{
+	unsigned int words = (m->nvec + 63) / 64;
+
+	if (is_write)
+		return; /* read-only */
+	pthread_mutex_lock(&m->lock);
+	for (unsigned int i = 0; i < size; i++) {
+		uint64_t byte = offset + i;
+
+		data[i] = byte / 8 < words
+				  ? m->pending[byte / 8] >> (8 * (byte % 8))
+				  : 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_config_written(struct msix *m, unsigned int reg, unsigned int size)
+{
+	if (reg + size <= m->cap + 2 || reg >= m->cap + 4)
+		return;
+	pthread_mutex_lock(&m->lock);
+	msix_flush_pending(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_notify(struct msix *m, unsigned int vector)
+{
+	if (vector >= m->nvec)
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (msix_masked(m, vector))
+		m->pending[vector / 64] |= 1ull << (vector % 64);
+	else
+		msix_fire(m, vector);
+	pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SCORPI_VIRTIO_PCI_H
+#define SCORPI_VIRTIO_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../pci/pci.h"
+#include "virtqueue.h"
+
+struct vm;
+struct virtio_pci;
+
+#define VIRTIO_F_RING_INDIRECT_DESC 28
+#define VIRTIO_F_RING_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+/* What a virtio device (blk, net, rng, ...) gives the PCI transport. */
+struct virtio_device_ops {
+	uint16_t device_id; /* virtio device type: PCI ID 0x1040 + this */
+	uint32_t pci_class; /* class code << 8 */
+	unsigned int num_queues;
+	uint16_t queue_size; /* the maximum the driver may choose */
+	uint64_t features; /* device-specific bits; the transport adds its own */
+	unsigned int config_size;
+	void (*config_read)(void *dev, unsigned int offset, uint8_t *data,
+			    unsigned int size);
+	void (*config_write)(void *dev, unsigned int offset,
+			     const uint8_t *data, unsigned int size);
+	/*
+	 * The driver made buffers available on queue q. Runs on the device's
+	 * I/O thread with the transport's lock held, so a reset waits for it.
+	 */
+	void (*queue_notify)(void *dev, struct virtio_pci *vp, unsigned int q);
+	/* The driver reset the device (status 0, or a VM reset). */
+	void (*reset)(void *dev);
+};
+
+struct virtio_pci *virtio_pci_create(struct vm *vm, const char *name,
+				     unsigned int devfn,
+				     const struct virtio_device_ops *ops,
+				     void *dev);
+void virtio_pci_destroy(struct virtio_pci *vp);
+/* At every boot, once the hypervisor VM exists. */
+int virtio_pci_attach(struct virtio_pci *vp);
+void virtio_pci_reset(struct virtio_pci *vp);
+
+/* Helpers for device code running in queue_notify. */
+struct virtqueue *virtio_pci_queue(struct virtio_pci *vp, unsigned int q);
+uint64_t virtio_pci_features(struct virtio_pci *vp);
+/* Interrupts the driver for queue q if it wants to be told. */
+void virtio_pci_queue_interrupt(struct virtio_pci *vp, unsigned int q,
+				uint16_t old_used_idx);
+/*
+ * The driver misbehaved: the device stops and sets DEVICE_NEEDS_RESET, the
+ * driver gets a config-change interrupt, and one line is logged. Nothing
+ * else in the VM is affected.
+ */
+void virtio_pci_fail(struct virtio_pci *vp, const char *why);
+
+#endif
