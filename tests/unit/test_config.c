@@ -8,6 +8,7 @@
 
 #include "core/cli.h"
 #include "core/config.h"
+#include "core/device.h"
 
 #include "check.h"
 
