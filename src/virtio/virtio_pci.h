@@ -11,8 +11,6 @@
 struct vm;
 struct virtio_pci;
 
-#define VIRTIO_F_RING_INDIRECT_DESC 28
-#define VIRTIO_F_RING_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
 /* What a virtio device (blk, net, rng, ...) gives the PCI transport. */

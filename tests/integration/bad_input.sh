@@ -70,6 +70,30 @@ bad unknown-o-key 'unknown option' -o colour=blue "${k[@]}" vm1
 bad bad-console 'console=tty: expected stdio or none' -o console=tty \
 	"${k[@]}" vm1
 
+# Devices: each bad -s gets its own message.
+truncate -s 1M "$tmp/disk.img"
+bad slot-range '-s 32,virtio-rnd: the slot must be a number from 0 to 31' \
+	-s 32,virtio-rnd "${k[@]}" vm1
+bad slot-function '-s 3:9,virtio-rnd: the function must be' \
+	-s 3:9,virtio-rnd "${k[@]}" vm1
+bad slot-zero 'slot 0 holds the host bridge' -s 0,virtio-rnd "${k[@]}" vm1
+bad slot-duplicate 'slot 3:0 is already taken' -s 3,virtio-rnd \
+	-s 3,virtio-blk,"$tmp/disk.img" "${k[@]}" vm1
+bad device-unknown "unknown device 'virtio-foo'" -s 3,virtio-foo \
+	"${k[@]}" vm1
+bad rng-option "virtio-rnd: unknown option 'x=1'" -s 3,virtio-rnd,x=1 \
+	"${k[@]}" vm1
+bad blk-missing-image 'virtio-blk /nonexistent.img: No such file' \
+	-s 3,virtio-blk,/nonexistent.img "${k[@]}" vm1
+bad blk-no-path 'virtio-blk: no image' -s 3,virtio-blk "${k[@]}" vm1
+bad blk-directory 'virtio-blk .*: not a file or block device' \
+	-s 3,virtio-blk,"$tmp" "${k[@]}" vm1
+bad blk-unknown-option "virtio-blk: unknown option 'cache=none'" \
+	-s 3,virtio-blk,"$tmp/disk.img",cache=none "${k[@]}" vm1
+bad blk-long-serial 'serial=.*at most 20 characters' \
+	-s 3,virtio-blk,"$tmp/disk.img",serial=abcdefghijklmnopqrstuvwxyz \
+	"${k[@]}" vm1
+
 # Where the host has no /dev/kvm, a good command line says so, and how
 # the tests run without it.
 if [ ! -e /dev/kvm ]; then

@@ -120,6 +120,55 @@ for mode in msix intx; do
 	report_ok "$name"
 done
 
+# virtio-blk: a read-write disk with a serial and a read-only one. The
+# guest sees their sizes and modes, reads what the host wrote, cannot
+# write the read-only one, and writes a pattern the host then finds.
+disks=$(mktemp -d)
+truncate -s 64M "$disks/disk.img"
+head -c 8M /dev/urandom >"$disks/seed.img"
+seed_md5=$(md5sum <"$disks/seed.img" | cut -d' ' -f1)
+run virtio-blk -c 2 -s 3,virtio-blk,"$disks/disk.img",serial=scorpi-disk0 \
+	-s 4,virtio-blk,"$disks/seed.img",ro -- blk
+rc=$?
+log=$logs/virtio-blk.log
+if expect_exit virtio-blk 0 "$rc" "$log" &&
+	expect_grep virtio-blk "guest: vda size 131072 ro 0 serial scorpi-disk0" "$log" &&
+	expect_grep virtio-blk "guest: vdb size 16384 ro 1" "$log" &&
+	expect_grep virtio-blk "guest: vdb md5 $seed_md5" "$log" &&
+	expect_grep virtio-blk "guest: vdb write refused" "$log"; then
+	n=$(seq 1 200000 | wc -c)
+	pattern=$(seq 1 200000 | md5sum | cut -d' ' -f1)
+	if ! expect_grep virtio-blk "guest: pattern $pattern readback $pattern" "$log"; then
+		:
+	elif [ "$(head -c "$n" "$disks/disk.img" | md5sum | cut -d' ' -f1)" != "$pattern" ]; then
+		report_fail virtio-blk "the host does not find the guest's pattern in disk.img"
+	elif [ "$(md5sum <"$disks/seed.img" | cut -d' ' -f1)" != "$seed_md5" ]; then
+		report_fail virtio-blk "the read-only image changed"
+	else
+		report_ok virtio-blk
+	fi
+fi
+
+# A writable image in use is refused to a second VM, naming the holder.
+"$scorpi" -o console=stdio -s 3,virtio-blk,"$disks/disk.img" -k "$kernel" \
+	-i "$initrd" -a "console=ttyS0 quiet scorpi.test=sleep" vm-holder \
+	</dev/null >"$logs/blk-holder.log" 2>&1 &
+holder=$!
+for _ in $(seq 1 "$limit"); do
+	grep -q "guest: sleeping" "$logs/blk-holder.log" && break
+	kill -0 "$holder" 2>/dev/null || break
+	sleep 1
+done
+timeout -k 10 "$limit" "$scorpi" -s 3,virtio-blk,"$disks/disk.img" \
+	-k "$kernel" vm-second </dev/null >"$logs/blk-lock.log" 2>&1
+rc=$?
+kill -TERM "$holder" 2>/dev/null
+wait "$holder"
+expect_exit blk-lock 1 "$rc" "$logs/blk-lock.log" &&
+	expect_grep blk-lock "disk.img: locked by process $holder \(scorpi\)" \
+		"$logs/blk-lock.log" && report_ok blk-lock
+rm -rf "$disks"
+
 # Full-speed serial output: every line arrives, once, in order.
 run uart-flood -- flood
 rc=$?

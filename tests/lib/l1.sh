@@ -30,6 +30,7 @@ l1_run()
 		-accel tcg,thread=multi -cpu qemu64,+svm,+npt
 		-smp "$cpus" -m "$mem" -no-reboot -display none -vga none
 		-nodefaults -kernel "$ASSET_KERNEL" -initrd "$ASSET_L1_INITRD"
+		-d cpu_reset,guest_errors -D "$out/l1-qemu.log"
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 scorpi.cmd=$script scorpi.cwd=$PWD scorpi.term=${TERM:-linux}"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
@@ -44,7 +45,8 @@ l1_run()
 	local rc
 	rc=$(cat "$out/l1-status" 2>/dev/null)
 	[ -n "$rc" ] || {
-		echo "l1: the nested host ended without running its script" >&2
+		# QEMU's own log says whether L1 reset itself (a triple fault).
+		echo "l1: the nested host ended before its script did; see $out/l1-qemu.log" >&2
 		return 125
 	}
 	return "$rc"
