@@ -32,6 +32,18 @@ run()
 		</dev/null >"$logs/$name.log" 2>&1
 }
 
+# wait_sleeping LOG PID: until the guest of PID says it is idle (the
+# "sleep" test), or PID is gone, or the hang guard runs out.
+wait_sleeping()
+{
+	for _ in $(seq 1 "$limit"); do
+		grep -q "guest: sleeping" "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 1
+	done
+	return 1
+}
+
 # SMP: init is reached with every vCPU online, the guest's clock (kvmclock
 # and the CMOS RTC) agrees with the host's, and poweroff exits 0.
 for cpus in 1 2 4; do
@@ -154,11 +166,7 @@ fi
 	-i "$initrd" -a "console=ttyS0 quiet scorpi.test=sleep" vm-holder \
 	</dev/null >"$logs/blk-holder.log" 2>&1 &
 holder=$!
-for _ in $(seq 1 "$limit"); do
-	grep -q "guest: sleeping" "$logs/blk-holder.log" && break
-	kill -0 "$holder" 2>/dev/null || break
-	sleep 1
-done
+wait_sleeping "$logs/blk-holder.log" "$holder"
 timeout -k 10 "$limit" "$scorpi" -s 3,virtio-blk,"$disks/disk.img" \
 	-k "$kernel" vm-second </dev/null >"$logs/blk-lock.log" 2>&1
 rc=$?
@@ -213,11 +221,7 @@ for sig in TERM INT; do
 		-i "$initrd" -a "console=ttyS0 quiet scorpi.test=sleep" \
 		"vm-$name" </dev/null >"$logs/$name.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 1 "$limit"); do
-		grep -q "guest: sleeping" "$logs/$name.log" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 1
-	done
+	wait_sleeping "$logs/$name.log" "$pid"
 	kill -s "$sig" "$pid"
 	wait "$pid"
 	rc=$?
