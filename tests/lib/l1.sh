@@ -8,8 +8,9 @@
 # l1_run OUTDIR SCRIPT [interactive]
 #   Boots L1, runs "bash SCRIPT" chrooted into the host's root with the
 #   current directory as its working directory, and returns its exit status.
-#   Inside, $SCORPI_OUT is OUTDIR (read-write), $TMPDIR is scratch space.
-#   The console goes to stdout; with "interactive", stdin is the terminal.
+#   Inside, $SCORPI_OUT is OUTDIR (read-write, 9p: for a few files only),
+#   $TMPDIR is scratch space. The console goes to stdout and to
+#   OUTDIR/console.log; with "interactive", stdin is the terminal.
 
 . "$(dirname "${BASH_SOURCE[0]}")/assets.sh"
 
@@ -35,15 +36,22 @@ l1_run()
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
 	)
+	rm -f "$out/console.log"
 	if [ "$mode" = interactive ]; then
 		# signal=off: Ctrl-C reaches the guest, not this QEMU.
 		qemu-system-x86_64 "${args[@]}" -monitor none \
-			-chardev stdio,id=console,signal=off -serial chardev:console
+			-chardev stdio,id=console,signal=off,logfile="$out/console.log" \
+			-serial chardev:console
 	else
-		qemu-system-x86_64 "${args[@]}" -serial stdio -monitor none </dev/null
+		qemu-system-x86_64 "${args[@]}" -monitor none \
+			-chardev stdio,id=console,logfile="$out/console.log" \
+			-serial chardev:console </dev/null
 	fi
 	local rc
-	rc=$(cat "$out/l1-status" 2>/dev/null)
+	# L1 prints its script's status on the console as it ends.
+	rc=$(tr -d '\r' <"$out/console.log" 2>/dev/null |
+		sed -n 's/^l1: status \([0-9]*\)$/\1/p' | tail -n 1)
+	[ -n "$rc" ] || rc=$(cat "$out/l1-status" 2>/dev/null)
 	[ -n "$rc" ] || {
 		# QEMU's own log says whether L1 reset itself (a triple fault).
 		echo "l1: the nested host ended before its script did; see $out/l1-qemu.log" >&2
