@@ -43,7 +43,10 @@ l1_run()
 			-chardev stdio,id=console,signal=off,logfile="$out/console.log" \
 			-serial chardev:console
 	else
-		qemu-system-x86_64 "${args[@]}" -monitor none \
+		# A bound on the whole run: QEMU-TCG's nested SVM has been seen
+		# to lock L1's CPUs up for good ("soft lockup" on its console).
+		timeout -k 10 "${SCORPI_L1_TIMEOUT:-1200}" \
+			qemu-system-x86_64 "${args[@]}" -monitor none \
 			-chardev stdio,id=console,logfile="$out/console.log" \
 			-serial chardev:console </dev/null
 	fi
