@@ -81,7 +81,13 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (!atomic_load(&vm->stopping)) {
+	/*
+	 * Once a device asked for a reset or poweroff, this vCPU stops: the
+	 * machine must not run on (a Linux that wrote 0xCF9 goes on to a
+	 * triple fault if it is not stopped at once).
+	 */
+	while (!atomic_load(&vm->stopping) &&
+	       atomic_load(&vm->request) == VM_REQ_NONE) {
 		struct hv_exit e;
 
 		hv_vcpu_run(vcpu->hv, &e);
