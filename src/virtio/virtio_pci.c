@@ -81,6 +81,12 @@ struct virtio_pci {
 	bool failed; /* stopped until the driver resets the device */
 	struct vp_queue queues[MAX_QUEUES];
 
+	struct {
+		int fd;
+		virtio_watch_fn fn;
+	} watches[VIRTIO_PCI_MAX_WATCHES];
+	unsigned int nwatches;
+
 	pthread_t thread;
 	bool thread_started;
 	int epfd;
@@ -481,6 +487,15 @@ static void *vp_io_thread(void *arg)
 
 			if (q == MAX_QUEUES)
 				return NULL; /* stop_fd */
+			if (q > MAX_QUEUES) {
+				unsigned int w = q - MAX_QUEUES - 1;
+
+				pthread_mutex_lock(&vp->lock);
+				vp->watches[w].fn(vp->dev, vp,
+						  vp->watches[w].fd);
+				pthread_mutex_unlock(&vp->lock);
+				continue;
+			}
 			if (read(vp->queues[q].kick_fd, &v, sizeof(v)) < 0)
 				continue;
 			pthread_mutex_lock(&vp->lock);
@@ -491,6 +506,38 @@ static void *vp_io_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+int virtio_pci_watch_fd(struct virtio_pci *vp, int fd, virtio_watch_fn fn)
+{
+	unsigned int w = vp->nwatches;
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u32 = MAX_QUEUES + 1 + w };
+
+	if (w == VIRTIO_PCI_MAX_WATCHES)
+		return -1;
+	vp->watches[w].fd = fd;
+	vp->watches[w].fn = fn;
+	if (epoll_ctl(vp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -1;
+	vp->nwatches++;
+	return 0;
+}
+
+void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused)
+{
+	for (unsigned int w = 0; w < vp->nwatches; w++) {
+		struct epoll_event ev = { .events = paused ? 0 : EPOLLIN,
+					  .data.u32 = MAX_QUEUES + 1 + w };
+
+		if (vp->watches[w].fd == fd)
+			epoll_ctl(vp->epfd, EPOLL_CTL_MOD, fd, &ev);
+	}
+}
+
+bool virtio_pci_driver_ok(struct virtio_pci *vp)
+{
+	return (vp->status & STATUS_DRIVER_OK) && !vp->failed;
 }
 
 static int vp_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off,

@@ -43,6 +43,20 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 int virtio_pci_attach(struct virtio_pci *vp);
 void virtio_pci_reset(struct virtio_pci *vp);
 
+/*
+ * Another file descriptor for the device's I/O thread (a backend's
+ * completions or input): fn runs there, with the transport's lock held,
+ * while fd is readable, so it must consume what made it readable or pause
+ * the watch. At most VIRTIO_PCI_MAX_WATCHES per device; returns -1 beyond.
+ */
+#define VIRTIO_PCI_MAX_WATCHES 8
+typedef void (*virtio_watch_fn)(void *dev, struct virtio_pci *vp, int fd);
+int virtio_pci_watch_fd(struct virtio_pci *vp, int fd, virtio_watch_fn fn);
+/* Stops or restarts watching fd (e.g. while a receive queue is full). */
+void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused);
+/* The driver has set DRIVER_OK and the device has not failed. */
+bool virtio_pci_driver_ok(struct virtio_pci *vp);
+
 /* Helpers for device code running in queue_notify. */
 struct virtqueue *virtio_pci_queue(struct virtio_pci *vp, unsigned int q);
 uint64_t virtio_pci_features(struct virtio_pci *vp);
