@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-blk (type 2): a raw image file or a block device.
- *   -s SLOT,virtio-blk,PATH[,ro][,serial=ID][,direct]
- * One request queue per vCPU (MQ), all served by the device's I/O thread
- * with preadv/pwritev. FLUSH is fdatasync, so a write the guest saw
- * acknowledged after a flush is on disk. A writable image is locked (an
- * OFD write lock) against a second user; a read-only one takes a shared
- * lock, so nobody writes under it either.
+ *   -s SLOT,virtio-blk,PATH[,ro][,serial=ID][,direct][,aio=io_uring|threads]
+ * One request queue per vCPU (MQ). The device's I/O thread reads requests
+ * and hands reads, writes and flushes to asynchronous I/O (io_uring, or a
+ * thread pool where io_uring is unavailable); completions come back to the
+ * same thread. FLUSH is fdatasync, so a write the guest saw acknowledged
+ * after a flush is on disk. A writable image is locked (an OFD write lock)
+ * against a second user; a read-only one takes a shared lock, so nobody
+ * writes under it either.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -22,18 +24,17 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../block/aio.h"
 #include "../core/device.h"
 #include "../core/log.h"
 #include "../core/vm.h"
+#include "blk_request.h"
 #include "virtio_pci.h"
 
 #define VIRTIO_ID_BLOCK 2
 #define BLK_QUEUE_SIZE 256
 #define BLK_MAX_QUEUES 16
 #define BLK_CONFIG_SIZE 60
-#define BLK_ID_BYTES 20
-#define SECTOR 512ull
-
 #define VIRTIO_BLK_F_SEG_MAX 2
 #define VIRTIO_BLK_F_RO 5
 #define VIRTIO_BLK_F_BLK_SIZE 6
@@ -43,24 +44,21 @@
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
-#define VIRTIO_BLK_T_IN 0
-#define VIRTIO_BLK_T_OUT 1
-#define VIRTIO_BLK_T_FLUSH 4
-#define VIRTIO_BLK_T_GET_ID 8
-#define VIRTIO_BLK_T_DISCARD 11
-#define VIRTIO_BLK_T_WRITE_ZEROES 13
-
-#define VIRTIO_BLK_S_OK 0
-#define VIRTIO_BLK_S_IOERR 1
-#define VIRTIO_BLK_S_UNSUPP 2
-
-#define WRITE_ZEROES_UNMAP 1
-
 struct blk_options {
 	char path[4096];
 	bool ro;
 	bool direct;
+	enum aio_engine_kind aio;
 	char serial[BLK_ID_BYTES + 1];
+};
+
+/* A request handed to asynchronous I/O, until it completes. */
+struct blk_inflight {
+	struct aio_req aio; /* first: completions give this pointer back */
+	struct blk_request req;
+	unsigned int queue;
+	uint16_t head;
+	struct iovec iov[]; /* one per segment of the chain */
 };
 
 struct virtio_blk {
@@ -69,11 +67,15 @@ struct virtio_blk {
 	struct blk_options opt;
 	int fd;
 	bool is_bdev;
-	uint64_t capacity; /* in 512-byte sectors */
+	struct blk_disk_info info;
 	uint32_t blk_size;
 	uint8_t config[BLK_CONFIG_SIZE];
+	struct aio *aio;
 	struct vq_chain chain;
-	struct iovec iov[VQ_MAX_SEGS];
+	struct iovec iov[VQ_MAX_SEGS]; /* for requests served at once */
+	/* Per completion batch: the used index of each queue before it. */
+	uint16_t old_used[BLK_MAX_QUEUES];
+	uint32_t queues_completed; /* bit q: queue q got used entries */
 };
 
 static int blk_parse(const char *args, struct blk_options *o)
@@ -94,6 +96,15 @@ static int blk_parse(const char *args, struct blk_options *o)
 			o->ro = true;
 		} else if (!strcmp(tok, "direct")) {
 			o->direct = true;
+		} else if (!strcmp(tok, "aio=io_uring")) {
+			o->aio = AIO_IO_URING;
+		} else if (!strcmp(tok, "aio=threads")) {
+			o->aio = AIO_THREADS;
+		} else if (!strncmp(tok, "aio=", 4)) {
+			log_error(
+				"virtio-blk: %s: the engines are aio=io_uring and aio=threads",
+				tok);
+			return -1;
 		} else if (!strncmp(tok, "serial=", 7)) {
 			if (strlen(tok + 7) > BLK_ID_BYTES) {
 				log_error(
@@ -113,7 +124,7 @@ static int blk_parse(const char *args, struct blk_options *o)
 			strcpy(o->path, p);
 		} else {
 			log_error(
-				"virtio-blk: unknown option '%s' (PATH[,ro][,serial=ID][,direct])",
+				"virtio-blk: unknown option '%s' (PATH[,ro][,serial=ID][,direct][,aio=io_uring|threads])",
 				tok);
 			return -1;
 		}
@@ -248,7 +259,8 @@ static int blk_open(struct virtio_blk *b)
 	} else {
 		bytes = st.st_size;
 	}
-	b->capacity = bytes / SECTOR;
+	b->info.capacity = bytes / BLK_SECTOR;
+	b->info.ro = b->opt.ro;
 	return 0;
 }
 
@@ -257,7 +269,7 @@ static void blk_fill_config(struct virtio_blk *b)
 	uint8_t *c = b->config;
 
 	memset(c, 0, sizeof(b->config));
-	le_write(c + 0, 8, b->capacity);
+	le_write(c + 0, 8, b->info.capacity);
 	le_write(c + 12, 4, BLK_QUEUE_SIZE - 2); /* seg_max */
 	le_write(c + 20, 4, b->blk_size);
 	c[24] = 0; /* physical_block_exp */
@@ -266,7 +278,7 @@ static void blk_fill_config(struct virtio_blk *b)
 	le_write(c + 34, 2, b->ops.num_queues);
 	le_write(c + 36, 4, UINT32_MAX >> 9); /* max_discard_sectors */
 	le_write(c + 40, 4, 1); /* max_discard_seg */
-	le_write(c + 44, 4, 4096 / SECTOR); /* discard_sector_alignment */
+	le_write(c + 44, 4, 4096 / BLK_SECTOR); /* discard_sector_alignment */
 	le_write(c + 48, 4, UINT32_MAX >> 9); /* max_write_zeroes_sectors */
 	le_write(c + 52, 4, 1); /* max_write_zeroes_seg */
 	c[56] = 1; /* write_zeroes_may_unmap */
@@ -281,228 +293,151 @@ static void blk_config_read(void *dev, unsigned int off, uint8_t *data,
 		data[i] = off + i < sizeof(b->config) ? b->config[off + i] : 0;
 }
 
-/* Copies up to len bytes from offset `skip` of the chain's readable part. */
-static size_t chain_read(const struct vq_chain *c, uint64_t skip, void *dst,
-			 size_t len)
+/* DISCARD and WRITE_ZEROES, done at once: they are rare and quick. */
+static uint8_t blk_zero_range(struct virtio_blk *b, const struct blk_request *r)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < c->count && done < len; i++) {
-		const struct vq_seg *s = &c->seg[i];
-		size_t n;
-
-		if (s->device_writable)
-			break;
-		if (skip >= s->len) {
-			skip -= s->len;
-			continue;
-		}
-		n = s->len - skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)dst + done, (uint8_t *)s->host + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
-/* An iovec over [skip, skip + len) of the readable or writable part. */
-static int chain_iov(struct virtio_blk *b, bool writable, uint64_t skip,
-		     uint64_t len)
-{
-	const struct vq_chain *c = &b->chain;
-	int n = 0;
-
-	for (unsigned int i = 0; i < c->count && len; i++) {
-		const struct vq_seg *s = &c->seg[i];
-		uint64_t take;
-
-		if (s->device_writable != writable)
-			continue;
-		if (skip >= s->len) {
-			skip -= s->len;
-			continue;
-		}
-		take = s->len - skip;
-		if (take > len)
-			take = len;
-		b->iov[n++] = (struct iovec){ (uint8_t *)s->host + skip, take };
-		len -= take;
-		skip = 0;
-	}
-	return n;
-}
-
-static bool blk_io(struct virtio_blk *b, int n, uint64_t off, bool write)
-{
-	struct iovec *iov = b->iov;
-
-	while (n > 0) {
-		ssize_t r = write ? pwritev(b->fd, iov, n, off)
-				  : preadv(b->fd, iov, n, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return false;
-		if (r == 0) {
-			/* Past the end of a file: the rest reads as zeros. */
-			if (write)
-				return false;
-			for (int i = 0; i < n; i++)
-				memset(iov[i].iov_base, 0, iov[i].iov_len);
-			return true;
-		}
-		off += r;
-		while (n > 0 && (size_t)r >= iov->iov_len) {
-			r -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + r;
-			iov->iov_len -= r;
-		}
-	}
-	return true;
-}
-
-static bool blk_range_ok(struct virtio_blk *b, uint64_t sector,
-			 uint64_t sectors)
-{
-	return sector <= b->capacity && sectors <= b->capacity - sector;
-}
-
-/* DISCARD and WRITE_ZEROES: one segment {le64 sector, le32 count, flags}. */
-static uint8_t blk_zero_range(struct virtio_blk *b, uint32_t type)
-{
-	uint8_t seg[16];
-	uint64_t sector, off, len;
-	uint32_t count, flags;
+	uint64_t off = r->offset, len = r->len;
 	int mode;
 
-	if (b->opt.ro)
-		return VIRTIO_BLK_S_IOERR;
-	if (chain_read(&b->chain, 16, seg, 16) != 16)
-		return VIRTIO_BLK_S_IOERR;
-	sector = le_read(seg, 8);
-	count = le_read(seg + 8, 4);
-	flags = le_read(seg + 12, 4);
-	if (!blk_range_ok(b, sector, count))
-		return VIRTIO_BLK_S_IOERR;
-	off = sector * SECTOR;
-	len = (uint64_t)count * SECTOR;
 	if (b->is_bdev) {
 		uint64_t range[2] = { off, len };
-		unsigned long op = type == VIRTIO_BLK_T_DISCARD ? BLKDISCARD
-								: BLKZEROOUT;
+		unsigned long op = r->type == VIRTIO_BLK_T_DISCARD ? BLKDISCARD
+								   : BLKZEROOUT;
 
 		return ioctl(b->fd, op, range) == 0 ||
-				       type == VIRTIO_BLK_T_DISCARD
+				       r->type == VIRTIO_BLK_T_DISCARD
 			       ? VIRTIO_BLK_S_OK
 			       : VIRTIO_BLK_S_IOERR;
 	}
-	mode = type == VIRTIO_BLK_T_DISCARD || (flags & WRITE_ZEROES_UNMAP)
+	mode = r->type == VIRTIO_BLK_T_DISCARD ||
+			       (r->flags & VIRTIO_BLK_WRITE_ZEROES_UNMAP)
 		       ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 		       : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	if (fallocate(b->fd, mode, off, len) == 0)
 		return VIRTIO_BLK_S_OK;
 	/* A discard is advisory; zeroes must be written some other way. */
-	if (type == VIRTIO_BLK_T_DISCARD)
+	if (r->type == VIRTIO_BLK_T_DISCARD)
 		return VIRTIO_BLK_S_OK;
 	{
 		static const uint8_t zeros[65536];
 
 		while (len) {
 			size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-			ssize_t r = pwrite(b->fd, zeros, n, off);
+			ssize_t w = pwrite(b->fd, zeros, n, off);
 
-			if (r <= 0)
+			if (w <= 0)
 				return VIRTIO_BLK_S_IOERR;
-			off += r;
-			len -= r;
+			off += w;
+			len -= w;
 		}
 	}
 	return VIRTIO_BLK_S_OK;
 }
 
-/*
- * Serves the chain in b->chain; returns the bytes written into it, or -1
- * when the request is malformed (the device must be reset).
- */
-static int64_t blk_request(struct virtio_blk *b, const char **why)
+/* Answers a request that needs no asynchronous I/O, at once. */
+static void blk_serve_now(struct virtio_blk *b, struct blk_request *r)
 {
-	struct vq_chain *c = &b->chain;
-	uint8_t hdr[16], status = VIRTIO_BLK_S_OK;
-	struct vq_seg *last;
-	uint64_t sector, data_len = 0;
-	uint32_t type;
-	int n;
-
-	last = c->count ? &c->seg[c->count - 1] : NULL;
-	if (c->readable < 16 || !last || !last->device_writable || !last->len) {
-		*why = "a virtio-blk request without its header or status byte";
-		return -1;
-	}
-	chain_read(c, 0, hdr, 16);
-	type = le_read(hdr, 4);
-	sector = le_read(hdr + 8, 8);
-	switch (type) {
-	case VIRTIO_BLK_T_IN:
-		data_len = c->writable - 1;
-		if (data_len % SECTOR ||
-		    !blk_range_ok(b, sector, data_len / SECTOR)) {
-			status = VIRTIO_BLK_S_IOERR;
-			data_len = 0;
-			break;
-		}
-		n = chain_iov(b, true, 0, data_len);
-		if (!blk_io(b, n, sector * SECTOR, false)) {
-			status = VIRTIO_BLK_S_IOERR;
-			data_len = 0;
-		}
-		break;
-	case VIRTIO_BLK_T_OUT: {
-		uint64_t len = c->readable - 16;
-
-		if (b->opt.ro || len % SECTOR ||
-		    !blk_range_ok(b, sector, len / SECTOR)) {
-			status = VIRTIO_BLK_S_IOERR;
-			break;
-		}
-		n = chain_iov(b, false, 16, len);
-		if (!blk_io(b, n, sector * SECTOR, true))
-			status = VIRTIO_BLK_S_IOERR;
-		break;
-	}
-	case VIRTIO_BLK_T_FLUSH:
-		if (!b->opt.ro && fdatasync(b->fd) < 0)
-			status = VIRTIO_BLK_S_IOERR;
-		break;
+	if (r->status != VIRTIO_BLK_S_OK)
+		return;
+	switch (r->type) {
 	case VIRTIO_BLK_T_GET_ID: {
 		uint8_t id[BLK_ID_BYTES] = { 0 };
-		uint64_t len = c->writable - 1;
+		size_t off = 0;
 
 		memcpy(id, b->opt.serial, strlen(b->opt.serial));
-		if (len > BLK_ID_BYTES)
-			len = BLK_ID_BYTES;
-		n = chain_iov(b, true, 0, len);
-		for (int i = 0, off = 0; i < n; off += b->iov[i].iov_len, i++)
-			memcpy(b->iov[i].iov_base, id + off, b->iov[i].iov_len);
-		data_len = len;
+		for (int i = 0; i < r->iovcnt; off += r->iov[i++].iov_len)
+			memcpy(r->iov[i].iov_base, id + off, r->iov[i].iov_len);
 		break;
 	}
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		status = blk_zero_range(b, type);
+		r->status = blk_zero_range(b, r);
 		break;
+	case VIRTIO_BLK_T_FLUSH:
+		break; /* read-only: nothing to flush */
 	default:
-		status = VIRTIO_BLK_S_UNSUPP;
+		r->status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
-	((uint8_t *)last->host)[last->len - 1] = status;
-	return data_len + 1;
+}
+
+static void blk_complete(struct virtio_blk *b, unsigned int q,
+			 struct blk_request *r, uint16_t head)
+{
+	*r->status_byte = r->status;
+	vq_push(virtio_pci_queue(b->vp, q), head, blk_request_written(r));
+}
+
+/* Reads, writes and flushes go to asynchronous I/O. */
+static bool blk_is_async(const struct virtio_blk *b,
+			 const struct blk_request *r)
+{
+	return r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT ||
+	       (r->type == VIRTIO_BLK_T_FLUSH && !b->opt.ro);
+}
+
+static bool blk_start_io(struct virtio_blk *b, unsigned int q,
+			 const struct blk_request *r)
+{
+	struct blk_inflight *f =
+		malloc(sizeof(*f) + r->iovcnt * sizeof(struct iovec));
+
+	if (!f)
+		return false;
+	f->req = *r;
+	f->req.iov = f->iov;
+	memcpy(f->iov, r->iov, r->iovcnt * sizeof(struct iovec));
+	f->queue = q;
+	f->head = b->chain.head;
+	f->aio = (struct aio_req){
+		.op = r->type == VIRTIO_BLK_T_IN    ? AIO_READ
+		      : r->type == VIRTIO_BLK_T_OUT ? AIO_WRITE
+						    : AIO_FDATASYNC,
+		.fd = b->fd,
+		.iov = f->iov,
+		.iovcnt = r->iovcnt,
+		.offset = r->offset,
+	};
+	aio_submit(b->aio, &f->aio);
+	return true;
+}
+
+static void blk_io_done(void *ctx, struct aio_req *a)
+{
+	struct virtio_blk *b = ctx;
+	struct blk_inflight *f = (struct blk_inflight *)a;
+	uint64_t want = f->req.type == VIRTIO_BLK_T_FLUSH ? 0 : f->req.len;
+
+	if (a->result < 0 || (uint64_t)a->result != want)
+		f->req.status = VIRTIO_BLK_S_IOERR;
+	if (!(b->queues_completed & (1u << f->queue))) {
+		b->queues_completed |= 1u << f->queue;
+		b->old_used[f->queue] =
+			vq_used_idx(virtio_pci_queue(b->vp, f->queue));
+	}
+	blk_complete(b, f->queue, &f->req, f->head);
+	free(f);
+}
+
+/* At teardown, with the VM gone: nobody to answer. */
+static void blk_io_discard(void *ctx, struct aio_req *a)
+{
+	(void)ctx;
+	free(a);
+}
+
+/* The I/O thread's side of completions: used entries, then interrupts. */
+static void blk_completions(void *dev, struct virtio_pci *vp, int fd)
+{
+	struct virtio_blk *b = dev;
+
+	(void)fd;
+	b->queues_completed = 0;
+	aio_reap(b->aio, blk_io_done, b);
+	for (unsigned int q = 0; q < b->ops.num_queues; q++) {
+		if (b->queues_completed & (1u << q))
+			virtio_pci_queue_interrupt(vp, q, b->old_used[q]);
+	}
 }
 
 static void blk_queue_notify(void *dev, struct virtio_pci *vp, unsigned int q)
@@ -510,23 +445,40 @@ static void blk_queue_notify(void *dev, struct virtio_pci *vp, unsigned int q)
 	struct virtio_blk *b = dev;
 	struct virtqueue *vq = virtio_pci_queue(vp, q);
 	uint16_t old_used = vq_used_idx(vq);
+	struct blk_request r;
 	const char *why;
 	int ret;
 
 	while ((ret = vq_pop(vq, &b->chain)) > 0) {
-		int64_t written = blk_request(b, &why);
-
-		if (written < 0) {
+		if (blk_request_parse(&b->chain, &b->info, b->iov, &r, &why) <
+		    0) {
 			virtio_pci_fail(vp, why);
-			return;
+			break;
 		}
-		vq_push(vq, b->chain.head, written);
+		if (r.status == VIRTIO_BLK_S_OK && blk_is_async(b, &r)) {
+			if (blk_start_io(b, q, &r))
+				continue;
+			r.status = VIRTIO_BLK_S_IOERR;
+		}
+		blk_serve_now(b, &r);
+		blk_complete(b, q, &r, b->chain.head);
 	}
-	if (ret < 0) {
+	if (ret < 0)
 		virtio_pci_fail(vp, vq_error_str(ret));
-		return;
-	}
+	aio_commit(b->aio);
 	virtio_pci_queue_interrupt(vp, q, old_used);
+}
+
+/*
+ * A device reset waits for the requests in flight: their buffers are the
+ * guest's again once the reset is done. Runs with the transport's lock.
+ */
+static void blk_device_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	if (b->aio)
+		aio_drain(b->aio, blk_io_done, b);
 }
 
 static void *blk_create(struct vm *vm, unsigned int devfn, const char *args)
@@ -559,13 +511,23 @@ static void *blk_create(struct vm *vm, unsigned int devfn, const char *args)
 		.config_size = BLK_CONFIG_SIZE,
 		.config_read = blk_config_read,
 		.queue_notify = blk_queue_notify,
+		.reset = blk_device_reset,
 	};
 	blk_fill_config(b);
+	b->aio = aio_create(b->opt.aio, queues * BLK_QUEUE_SIZE);
+	if (!b->aio)
+		goto fail;
 	b->vp = virtio_pci_create(vm, "virtio-blk", devfn, &b->ops, b);
 	if (!b->vp)
 		goto fail;
+	if (virtio_pci_watch_fd(b->vp, aio_fd(b->aio), blk_completions) < 0) {
+		log_error("virtio-blk: cannot watch I/O completions");
+		goto fail;
+	}
 	return b;
 fail:
+	virtio_pci_destroy(b->vp);
+	aio_destroy(b->aio);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b);
@@ -586,7 +548,10 @@ static void blk_destroy(void *state)
 {
 	struct virtio_blk *b = state;
 
+	/* The I/O thread stops first; then what is in flight completes. */
 	virtio_pci_destroy(b->vp);
+	aio_drain(b->aio, blk_io_discard, b);
+	aio_destroy(b->aio);
 	/* Acknowledged writes reach the disk before the lock is let go. */
 	if (!b->opt.ro)
 		fdatasync(b->fd);
@@ -596,7 +561,7 @@ static void blk_destroy(void *state)
 
 const struct device_class virtio_blk_class = {
 	.name = "virtio-blk",
-	.help = "virtio-blk,PATH[,ro][,serial=ID][,direct]\n"
+	.help = "virtio-blk,PATH[,ro][,serial=ID][,direct][,aio=io_uring|threads]\n"
 		"                          a disk: raw image file or block device",
 	.check = blk_check,
 	.create = blk_create,

@@ -224,6 +224,16 @@ static void vp_write_status(struct virtio_pci *vp, uint8_t v)
 	if ((v & STATUS_FEATURES_OK) && !(vp->status & STATUS_FEATURES_OK) &&
 	    !vp_features_ok(vp))
 		v &= ~STATUS_FEATURES_OK;
+	if ((v & STATUS_DRIVER_OK) && !(vp->status & STATUS_DRIVER_OK)) {
+		/* Buffers made available before DRIVER_OK are seen now. */
+		uint64_t one = 1;
+
+		for (unsigned int q = 0; q < vp->ops->num_queues; q++) {
+			if (vp->queues[q].enabled &&
+			    write(vp->queues[q].kick_fd, &one, sizeof(one)) < 0)
+				break;
+		}
+	}
 	vp->status = v | (vp->status & STATUS_NEEDS_RESET);
 }
 

@@ -105,7 +105,7 @@ assets_pack()
 {
 	local root=$1 out=$2
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
-		gzip -9 >"$out.tmp" && mv "$out.tmp" "$out"
+		gzip -9 >"$out.$$" && mv "$out.$$" "$out"
 }
 
 # The L1 host: loads KVM (AMD SVM, which QEMU-TCG emulates) and 9p, mounts
@@ -113,7 +113,9 @@ assets_pack()
 # command named on its kernel command line (see tests/lib/l1-init).
 assets_build_l1()
 {
-	local root=$SCORPI_CACHE/l1-root
+	# A root of its own: two test runs may build at the same time.
+	local root
+	root=$(mktemp -d "$SCORPI_CACHE/l1-root.XXXXXX")
 	assets_skeleton "$root"
 	{
 		echo virt/lib/irqbypass.ko
@@ -130,12 +132,15 @@ assets_build_l1()
 	cp "$ASSETS_SRC/lib/l1-init" "$root/init"
 	chmod 755 "$root/init"
 	assets_pack "$root" "$ASSET_L1_INITRD"
+	rm -rf "$root"
 }
 
 # The guest: busybox, virtio modules, and tests/guest/init.
 assets_build_l2()
 {
-	local root=$SCORPI_CACHE/l2-root
+	# A root of its own: two test runs may build at the same time.
+	local root
+	root=$(mktemp -d "$SCORPI_CACHE/l2-root.XXXXXX")
 	assets_skeleton "$root"
 	{
 		assets_virtio_modules
@@ -148,7 +153,10 @@ assets_build_l2()
 	} | assets_add_modules "$root"
 	cp "$ASSETS_SRC/guest/init" "$root/init"
 	chmod 755 "$root/init"
+	# Test programs built with Scorpi (static), where they have been built.
+	[ -x "$ASSET_GUEST_TOOL" ] && cp "$ASSET_GUEST_TOOL" "$root/bin/"
 	assets_pack "$root" "$ASSET_L2_INITRD"
+	rm -rf "$root"
 }
 
 # Rebuild an image when it is missing or older than what it is made from.
@@ -182,8 +190,9 @@ assets_prepare()
 		"$ASSETS_SRC/lib/assets.sh"; then
 		assets_build_l1
 	fi
+	ASSET_GUEST_TOOL=$ASSETS_SRC/../build/tests/virtio-misbehave
 	if assets_stale "$ASSET_L2_INITRD" "$ASSETS_SRC/guest/init" \
-		"$ASSETS_SRC/lib/assets.sh"; then
+		"$ASSETS_SRC/lib/assets.sh" "$ASSET_GUEST_TOOL"; then
 		assets_build_l2
 	fi
 	export ASSET_KERNEL ASSET_MODULES ASSET_BUSYBOX ASSET_L1_INITRD \

@@ -48,7 +48,21 @@ l1_run()
 		timeout -k 10 "${SCORPI_L1_TIMEOUT:-1200}" \
 			qemu-system-x86_64 "${args[@]}" -monitor none \
 			-chardev stdio,id=console,logfile="$out/console.log" \
-			-serial chardev:console </dev/null
+			-serial chardev:console </dev/null &
+		local qemu=$!
+		# Such a lockup never ended once a CPU was stuck for minutes:
+		# L1 is stopped then, rather than at the bound.
+		while kill -0 "$qemu" 2>/dev/null; do
+			if grep -qE 'stuck for ([2-9][0-9]{2}|[0-9]{4,})s' \
+				"$out/console.log" 2>/dev/null; then
+				echo "l1: locked up (see the soft lockups above); stopping it" >&2
+				pkill -P "$qemu" 2>/dev/null
+				kill "$qemu" 2>/dev/null
+				break
+			fi
+			sleep 5
+		done
+		wait "$qemu"
 	fi
 	local rc
 	# L1 prints its script's status on the console as it ends.

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-blk requests as the driver lays them out: a 16-byte header
+ * {le32 type, le32 reserved, le64 sector}, the data, and a status byte
+ * last. Only parsing here, no I/O, so that a fuzzer can drive it.
+ */
+#include <string.h>
+
+#include "../core/bus.h"
+#include "blk_request.h"
+
+/* Copies up to len bytes from offset `skip` of the chain's readable part. */
+static size_t chain_read(const struct vq_chain *c, uint64_t skip, void *dst,
+			 size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < c->count && done < len; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		size_t n;
+
+		if (s->device_writable)
+			break;
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		n = s->len - skip;
+		if (n > len - done)
+			n = len - done;
+		memcpy((uint8_t *)dst + done, (uint8_t *)s->host + skip, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}
+
+/* An iovec over [skip, skip + len) of the readable or writable part. */
+static int chain_iov(const struct vq_chain *c, bool writable, uint64_t skip,
+		     uint64_t len, struct iovec *iov)
+{
+	int n = 0;
+
+	for (unsigned int i = 0; i < c->count && len; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		uint64_t take;
+
+		if (s->device_writable != writable)
+			continue;
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		take = s->len - skip;
+		if (take > len)
+			take = len;
+		iov[n++] = (struct iovec){ (uint8_t *)s->host + skip, take };
+		len -= take;
+		skip = 0;
+	}
+	return n;
+}
+
+static bool in_range(const struct blk_disk_info *d, uint64_t sector,
+		     uint64_t sectors)
+{
+	return sector <= d->capacity && sectors <= d->capacity - sector;
+}
+
+int blk_request_parse(const struct vq_chain *c, const struct blk_disk_info *d,
+		      struct iovec *iov, struct blk_request *r,
+		      const char **why)
+{
+	const struct vq_seg *last = c->count ? &c->seg[c->count - 1] : NULL;
+	uint8_t hdr[16], seg[16];
+	uint64_t sector;
+
+	memset(r, 0, sizeof(*r));
+	r->iov = iov;
+	if (c->readable < 16 || !last || !last->device_writable) {
+		*why = "a virtio-blk request without its header or status byte";
+		return -1;
+	}
+	/* The status byte is the last writable byte; data comes before. */
+	r->status_byte = (uint8_t *)last->host + last->len - 1;
+	chain_read(c, 0, hdr, 16);
+	r->type = le_read(hdr, 4);
+	sector = le_read(hdr + 8, 8);
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		r->len = r->type == VIRTIO_BLK_T_IN ? c->writable - 1
+						    : c->readable - 16;
+		if ((r->type == VIRTIO_BLK_T_OUT && d->ro) ||
+		    r->len % BLK_SECTOR ||
+		    !in_range(d, sector, r->len / BLK_SECTOR)) {
+			r->status = VIRTIO_BLK_S_IOERR;
+			r->len = 0;
+			break;
+		}
+		r->offset = sector * BLK_SECTOR;
+		r->iovcnt = chain_iov(c, r->type == VIRTIO_BLK_T_IN,
+				      r->type == VIRTIO_BLK_T_IN ? 0 : 16,
+				      r->len, iov);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		r->len = c->writable - 1;
+		if (r->len > BLK_ID_BYTES)
+			r->len = BLK_ID_BYTES;
+		r->iovcnt = chain_iov(c, true, 0, r->len, iov);
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		/* One segment: {le64 sector, le32 count, le32 flags}. */
+		if (d->ro || chain_read(c, 16, seg, 16) != 16) {
+			r->status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		sector = le_read(seg, 8);
+		r->len = le_read(seg + 8, 4) * BLK_SECTOR;
+		r->flags = le_read(seg + 12, 4);
+		if (!in_range(d, sector, r->len / BLK_SECTOR)) {
+			r->status = VIRTIO_BLK_S_IOERR;
+			r->len = 0;
+			break;
+		}
+		r->offset = sector * BLK_SECTOR;
+		break;
+	default:
+		r->status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	return 0;
+}
+
+uint32_t blk_request_written(const struct blk_request *r)
+{
+	if (r->status == VIRTIO_BLK_S_OK &&
+	    (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_GET_ID))
+		return r->len + 1;
+	return 1;
+}
