@@ -298,7 +298,8 @@ int main(int argc, char **argv)
 	bool blk;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s BDF good|outside|loop|direction|header\n",
+		fprintf(stderr,
+			"usage: %s BDF good|outside|loop|direction|header\n",
 			argv[0]);
 		return 2;
 	}
@@ -313,8 +314,8 @@ int main(int argc, char **argv)
 	(void)r8(&d, d.isr); /* reading the ISR clears it */
 	if (!strcmp(argv[2], "outside")) {
 		/* A buffer far beyond the guest's RAM. */
-		*desc(&d, 0) = (struct desc){ 0x7ff000000000ull, 64, DESC_WRITE,
-					      0 };
+		*desc(&d, 0) =
+			(struct desc){ 0x7ff000000000ull, 64, DESC_WRITE, 0 };
 	} else if (!strcmp(argv[2], "loop")) {
 		*desc(&d, 0) = (struct desc){ d.data_pa, 64,
 					      DESC_WRITE | DESC_NEXT, 1 };
@@ -328,7 +329,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[2], "header")) {
 		/* A virtio-blk request with half a header. */
 		*desc(&d, 0) = (struct desc){ d.data_pa, 8, DESC_NEXT, 1 };
-		*desc(&d, 1) = (struct desc){ d.data_pa + 64, 1, DESC_WRITE, 0 };
+		*desc(&d, 1) =
+			(struct desc){ d.data_pa + 64, 1, DESC_WRITE, 0 };
 	} else {
 		fprintf(stderr, "unknown case %s\n", argv[2]);
 		return 2;
