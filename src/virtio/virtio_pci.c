@@ -501,8 +501,10 @@ static void *vp_io_thread(void *arg)
 				unsigned int w = q - MAX_QUEUES - 1;
 
 				pthread_mutex_lock(&vp->lock);
-				vp->watches[w].fn(vp->dev, vp,
-						  vp->watches[w].fd);
+				/* It may have been unwatched meanwhile. */
+				if (vp->watches[w].fn)
+					vp->watches[w].fn(vp->dev, vp,
+							  vp->watches[w].fd);
 				pthread_mutex_unlock(&vp->lock);
 				continue;
 			}
@@ -520,18 +522,33 @@ static void *vp_io_thread(void *arg)
 
 int virtio_pci_watch_fd(struct virtio_pci *vp, int fd, virtio_watch_fn fn)
 {
-	unsigned int w = vp->nwatches;
-	struct epoll_event ev = { .events = EPOLLIN,
-				  .data.u32 = MAX_QUEUES + 1 + w };
+	unsigned int w;
+	struct epoll_event ev = { .events = EPOLLIN };
 
+	/* A slot given back by virtio_pci_unwatch_fd, or a new one. */
+	for (w = 0; w < vp->nwatches && vp->watches[w].fn; w++)
+		;
 	if (w == VIRTIO_PCI_MAX_WATCHES)
+		return -1;
+	ev.data.u32 = MAX_QUEUES + 1 + w;
+	if (epoll_ctl(vp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -1;
 	vp->watches[w].fd = fd;
 	vp->watches[w].fn = fn;
-	if (epoll_ctl(vp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -1;
-	vp->nwatches++;
+	if (w == vp->nwatches)
+		vp->nwatches++;
 	return 0;
+}
+
+void virtio_pci_unwatch_fd(struct virtio_pci *vp, int fd)
+{
+	for (unsigned int w = 0; w < vp->nwatches; w++) {
+		if (vp->watches[w].fn && vp->watches[w].fd == fd) {
+			epoll_ctl(vp->epfd, EPOLL_CTL_DEL, fd, NULL);
+			vp->watches[w].fn = NULL;
+			vp->watches[w].fd = -1;
+		}
+	}
 }
 
 void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused)
@@ -540,7 +557,7 @@ void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused)
 		struct epoll_event ev = { .events = paused ? 0 : EPOLLIN,
 					  .data.u32 = MAX_QUEUES + 1 + w };
 
-		if (vp->watches[w].fd == fd)
+		if (vp->watches[w].fn && vp->watches[w].fd == fd)
 			epoll_ctl(vp->epfd, EPOLL_CTL_MOD, fd, &ev);
 	}
 }

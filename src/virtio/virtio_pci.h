@@ -49,9 +49,11 @@ void virtio_pci_reset(struct virtio_pci *vp);
  * while fd is readable, so it must consume what made it readable or pause
  * the watch. At most VIRTIO_PCI_MAX_WATCHES per device; returns -1 beyond.
  */
-#define VIRTIO_PCI_MAX_WATCHES 8
+#define VIRTIO_PCI_MAX_WATCHES 16
 typedef void (*virtio_watch_fn)(void *dev, struct virtio_pci *vp, int fd);
 int virtio_pci_watch_fd(struct virtio_pci *vp, int fd, virtio_watch_fn fn);
+/* Forgets fd (before it is closed). */
+void virtio_pci_unwatch_fd(struct virtio_pci *vp, int fd);
 /* Stops or restarts watching fd (e.g. while a receive queue is full). */
 void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused);
 /* The driver has set DRIVER_OK and the device has not failed. */

@@ -282,6 +282,12 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	ring_store(vq->used, USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+void vq_unpop(struct virtqueue *vq, uint16_t n)
+{
+	vq->last_avail_idx -= n;
+	vq->event_armed = false;
+}
+
 bool vq_need_notify(struct virtqueue *vq, uint16_t old_used_idx)
 {
 	uint16_t new_idx = vq->used_idx, event;

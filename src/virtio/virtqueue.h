@@ -112,6 +112,11 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
  * writable part, and publishes it (used->idx, release ordering).
  */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
+/*
+ * Gives back the last n chains taken and not pushed: the next vq_pop
+ * hands them out again (a receive path that found too little room).
+ */
+void vq_unpop(struct virtqueue *vq, uint16_t n);
 static inline uint16_t vq_used_idx(const struct virtqueue *vq)
 {
 	return vq->used_idx;

@@ -56,7 +56,7 @@ struct dev {
 	uint16_t avail_idx;
 };
 
-static void die(const char *what)
+static __attribute__((noreturn)) void die(const char *what)
 {
 	printf("misbehave: error: %s: %s\n", what, strerror(errno));
 	exit(1);
@@ -75,7 +75,7 @@ static void sysfs_write(const char *path, const char *s)
 
 static uint64_t phys_addr(void *p)
 {
-	uint64_t entry;
+	uint64_t entry = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	if (fd < 0 || pread(fd, &entry, 8, (uintptr_t)p / 4096 * 8) != 8)

@@ -93,6 +93,25 @@ bad blk-unknown-option "virtio-blk: unknown option 'cache=none'" \
 bad blk-long-serial 'serial=.*at most 20 characters' \
 	-s 3,virtio-blk,"$tmp/disk.img",serial=abcdefghijklmnopqrstuvwxyz \
 	"${k[@]}" vm1
+bad blk-bad-aio "aio=native: the engines are aio=io_uring and aio=threads" \
+	-s 3,virtio-blk,"$tmp/disk.img",aio=native "${k[@]}" vm1
+bad net-no-backend "virtio-net: no backend" -s 4,virtio-net "${k[@]}" vm1
+bad net-unknown-option "virtio-net: unknown option 'model=e1000'" \
+	-s 4,virtio-net,slirp,model=e1000 "${k[@]}" vm1
+bad net-two-backends "virtio-net: 'tap=tap0': one backend only" \
+	-s 4,virtio-net,slirp,tap=tap0 "${k[@]}" vm1
+bad net-bad-mac "mac=52:54:00:12:34: not a unicast MAC address" \
+	-s 4,virtio-net,slirp,mac=52:54:00:12:34 "${k[@]}" vm1
+bad net-multicast-mac "mac=01:00:5e:00:00:01: not a unicast MAC address" \
+	-s 4,virtio-net,slirp,mac=01:00:5e:00:00:01 "${k[@]}" vm1
+bad net-bad-hostfwd "hostfwd=tcp:8080:80: expected hostfwd=" \
+	-s 4,virtio-net,slirp,hostfwd=tcp:8080:80 "${k[@]}" vm1
+bad net-hostfwd-port "hostfwd=tcp::70000-:22: expected hostfwd=" \
+	-s 4,virtio-net,slirp,hostfwd=tcp::70000-:22 "${k[@]}" vm1
+bad net-hostfwd-on-tap "hostfwd= is for slirp, not tap" \
+	-s 4,virtio-net,tap=tap0,hostfwd=tcp::2222-:22 "${k[@]}" vm1
+bad net-long-ifname "tap=averyveryverylongname: an interface name is 1 to 15" \
+	-s 4,virtio-net,tap=averyveryverylongname "${k[@]}" vm1
 
 # Where the host has no /dev/kvm, a good command line says so, and how
 # the tests run without it.

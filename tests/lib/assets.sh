@@ -128,6 +128,7 @@ assets_build_l1()
 		echo fs/netfs/netfs.ko
 		echo fs/fscache/fscache.ko
 		echo fs/9p/9p.ko
+		echo drivers/net/tun.ko
 	} | assets_add_modules "$root"
 	cp "$ASSETS_SRC/lib/l1-init" "$root/init"
 	chmod 755 "$root/init"

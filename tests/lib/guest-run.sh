@@ -25,6 +25,7 @@ guest_tests()
 	# TCG have been seen to hang, so nothing waits for them).
 	cat >"$inner" <<-INNER
 		export RESULTS=\$TMPDIR/results
+		export SCORPI_TEST_TIMEOUT=${SCORPI_TEST_TIMEOUT:-600}
 		: >"\$RESULTS"
 		for t in $*; do
 			bash "\$t" build/scorpi "$ASSET_KERNEL" \

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SCORPI_NET_BACKEND_H
+#define SCORPI_NET_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/*
+ * Where a network device's frames go and come from: user-mode networking
+ * (slirp) or a tap interface. Calls come from the device's I/O thread.
+ */
+struct net_backend;
+
+struct net_backend_ops {
+	/*
+	 * Sends one Ethernet frame. With a vnet header, iov starts with the
+	 * 12-byte virtio_net_hdr_v1 (the frame may be a TSO super-frame
+	 * with a partial checksum); without, iov is the bare frame.
+	 */
+	void (*send)(struct net_backend *nb, const struct iovec *iov,
+		     int iovcnt);
+	/*
+	 * Takes one received frame into buf (header first, with a vnet
+	 * header). Returns its length, 0 when none waits, or -1 when the
+	 * frame was lost (too long for buf, an error): try again.
+	 */
+	ssize_t (*recv)(struct net_backend *nb, void *buf, size_t len);
+	/* Offloads the guest takes: VIRTIO_NET_F_GUEST_* feature bits. */
+	void (*set_offloads)(struct net_backend *nb, uint64_t guest_features);
+	void (*destroy)(struct net_backend *nb);
+};
+
+struct net_backend {
+	const struct net_backend_ops *ops;
+	/* Readable while received frames wait for recv. */
+	int rx_fd;
+	/* Frames carry a virtio_net_hdr_v1, and offloads are possible. */
+	bool vnet_hdr;
+};
+
+/* The options a backend is made from, checked before the VM starts. */
+#define NET_MAX_HOSTFWD 16
+struct net_hostfwd {
+	bool udp;
+	uint32_t host_addr; /* network order; 0: any */
+	uint16_t host_port, guest_port;
+};
+
+struct net_slirp_options {
+	unsigned int nhostfwd;
+	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
+};
+
+struct net_backend *net_slirp_create(const struct net_slirp_options *o);
+struct net_backend *net_tap_create(const char *ifname);
+
+#endif
