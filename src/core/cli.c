@@ -26,7 +26,7 @@ void cli_usage(FILE *out)
 	      "  -k KERNEL      boot this Linux kernel directly (x86-64 bzImage)\n"
 	      "  -i INITRD      initial ramdisk for the kernel\n"
 	      "  -a CMDLINE     kernel command line\n"
-	      "  -o console=stdio|none\n"
+	      "  -o console=stdio|virtio|none\n"
 	      "                 attach COM1 to this terminal (raw mode; Ctrl-A x quits)\n"
 	      "  -o reboot=reset|exit\n"
 	      "                 on a guest reboot, reset in place (default) or exit 2\n"
@@ -65,10 +65,14 @@ static int parse_option(const char *arg, struct vm_config *cfg)
 	if (klen == 7 && !strncmp(arg, "console", klen)) {
 		if (!strcmp(val, "stdio"))
 			cfg->console = CONSOLE_STDIO;
+		else if (!strcmp(val, "virtio"))
+			cfg->console = CONSOLE_VIRTIO;
 		else if (!strcmp(val, "none"))
 			cfg->console = CONSOLE_NONE;
 		else {
-			log_error("-o console=%s: expected stdio or none", val);
+			log_error(
+				"-o console=%s: expected stdio, virtio or none",
+				val);
 			return -1;
 		}
 		return 0;

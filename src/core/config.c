@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "device.h"
 #include "log.h"
 
 void config_init(struct vm_config *cfg)
@@ -124,6 +125,20 @@ int config_check(const struct vm_config *cfg)
 	if (cfg->initrd && !cfg->kernel) {
 		log_error("-i needs -k");
 		return -1;
+	}
+	if (cfg->console == CONSOLE_VIRTIO) {
+		unsigned int i;
+
+		for (i = 0; i < cfg->ndevices; i++) {
+			if (!strcmp(cfg->devices[i].cls->name,
+				    "virtio-console"))
+				break;
+		}
+		if (i == cfg->ndevices) {
+			log_error(
+				"-o console=virtio needs a virtio-console device: add -s SLOT,virtio-console");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@ enum scorpi_exit {
 enum console_mode {
 	CONSOLE_NONE,
 	CONSOLE_STDIO,
+	CONSOLE_VIRTIO, /* the terminal on a virtio-console port: hvc0 */
 };
 
 enum reboot_action {

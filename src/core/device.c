@@ -5,11 +5,13 @@
 #include "device.h"
 
 extern const struct device_class virtio_blk_class;
+extern const struct device_class virtio_console_class;
 extern const struct device_class virtio_net_class;
 extern const struct device_class virtio_rng_class;
 
 static const struct device_class *const device_table[] = {
 	&virtio_blk_class,
+	&virtio_console_class,
 	&virtio_net_class,
 	&virtio_rng_class,
 };

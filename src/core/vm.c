@@ -292,7 +292,7 @@ static int vm_setup(struct vm *vm)
 		return -1;
 	}
 	vm->control = (struct vm_control){ vm_request, vm };
-	if (vm->cfg.console == CONSOLE_STDIO) {
+	if (vm->cfg.console != CONSOLE_NONE) {
 		vm->console = console_open_stdio(&vm->loop, &vm->control);
 		if (!vm->console)
 			return -1;

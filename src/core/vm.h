@@ -55,6 +55,7 @@ struct vm {
 
 	struct event_loop loop;
 	struct console *console;
+	bool console_taken; /* by a virtio-console port (console=virtio) */
 	struct vm_control control;
 	int request_fd; /* eventfd: a request is waiting */
 	int signal_fd;

@@ -34,22 +34,6 @@ int net_tx_iov(const struct vq_chain *c, bool with_hdr, struct iovec *iov,
 	return n;
 }
 
-size_t net_rx_copy(const struct vq_chain *c, const uint8_t *src, size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < c->count && done < len; i++) {
-		const struct vq_seg *s = &c->seg[i];
-		size_t n = s->len < len - done ? s->len : len - done;
-
-		if (!s->device_writable)
-			continue;
-		memcpy(s->host, src + done, n);
-		done += n;
-	}
-	return done;
-}
-
 uint8_t *net_rx_byte(const struct vq_chain *c, size_t off)
 {
 	for (unsigned int i = 0; i < c->count; i++) {

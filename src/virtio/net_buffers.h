@@ -22,9 +22,6 @@
 int net_tx_iov(const struct vq_chain *c, bool with_hdr, struct iovec *iov,
 	       const char **why);
 
-/* Copies up to len bytes into the chain's writable part from its start. */
-size_t net_rx_copy(const struct vq_chain *c, const uint8_t *src, size_t len);
-
 /* Where byte `off` of the chain's writable part is, or NULL. */
 uint8_t *net_rx_byte(const struct vq_chain *c, size_t off);
 

@@ -257,8 +257,8 @@ static bool net_deliver(struct virtio_net *n, struct virtio_pci *vp,
 					    VNET_HDR_NUM_BUFFERS + 1);
 		}
 		n->rx_heads[used] = n->chain.head;
-		n->rx_lens[used] = net_rx_copy(&n->chain, n->frame + off,
-					       n->pending_len - off);
+		n->rx_lens[used] = vq_chain_write(&n->chain, n->frame + off,
+						  n->pending_len - off);
 		off += n->rx_lens[used++];
 		if (!mrg)
 			break;

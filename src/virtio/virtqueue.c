@@ -282,6 +282,22 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	ring_store(vq->used, USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+size_t vq_chain_write(const struct vq_chain *c, const void *src, size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < c->count && done < len; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		size_t n = s->len < len - done ? s->len : len - done;
+
+		if (!s->device_writable)
+			continue;
+		memcpy(s->host, (const uint8_t *)src + done, n);
+		done += n;
+	}
+	return done;
+}
+
 void vq_unpop(struct virtqueue *vq, uint16_t n)
 {
 	vq->last_avail_idx -= n;

@@ -79,7 +79,8 @@ struct platform *platform_create(struct vm *vm)
 		free(p);
 		return NULL;
 	}
-	if (vm->console)
+	/* COM1 has the terminal unless a virtio-console port does. */
+	if (vm->console && vm->cfg.console == CONSOLE_STDIO)
 		console_chardev(vm->console, &out);
 	p->com1 = uart_16550_create(&com1_irq, &out);
 	p->rtc = rtc_cmos_create();
@@ -113,7 +114,7 @@ struct platform *platform_create(struct vm *vm)
 		platform_destroy(p);
 		return NULL;
 	}
-	if (vm->console)
+	if (vm->console && vm->cfg.console == CONSOLE_STDIO)
 		console_set_sink(vm->console, com1_receive, p->com1);
 	return p;
 }

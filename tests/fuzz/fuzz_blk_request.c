@@ -15,40 +15,19 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_chain.h"
 #include "virtio/blk_request.h"
-
-#define BUF_SIZE 65536
 
 static struct vq_chain chain;
 static struct iovec iov[VQ_MAX_SEGS];
-static uint8_t buf[BUF_SIZE];
-
-#define require(cond)                     \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
-	} while (0)
-
-/* Is [p, p + len) inside one segment of the given direction? */
-static bool in_segment(const void *p, size_t len, bool writable)
-{
-	for (unsigned int i = 0; i < chain.count; i++) {
-		const struct vq_seg *s = &chain.seg[i];
-		const uint8_t *b = s->host;
-
-		if (s->device_writable == writable && (const uint8_t *)p >= b &&
-		    (const uint8_t *)p + len <= b + s->len)
-			return true;
-	}
-	return false;
-}
+static uint8_t buf[FUZZ_BUF_SIZE];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct blk_disk_info disk;
 	struct blk_request r;
 	const char *why = NULL;
-	unsigned int nseg, off = 0, i;
+	unsigned int nseg, i;
 	uint64_t total = 0;
 
 	if (size < 2)
@@ -58,28 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	disk.ro = data[1] & 0x80;
 	if (size < 2 + 3 * nseg)
 		return 0;
-	memset(&chain, 0, sizeof(chain));
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf, data + 2 + 3 * nseg,
-	       size - 2 - 3 * nseg < BUF_SIZE ? size - 2 - 3 * nseg : BUF_SIZE);
-	for (i = 0; i < nseg; i++) {
-		const uint8_t *d = data + 2 + 3 * i;
-		uint32_t len = (d[0] | d[1] << 8) % 4096 + 1;
-		bool writable = d[2] & 1;
-
-		/* vq_pop's promise: readable segments first, none empty. */
-		if (!writable && chain.writable)
-			writable = true;
-		if (off + len > BUF_SIZE)
-			break;
-		chain.seg[chain.count++] =
-			(struct vq_seg){ buf + off, off, len, writable };
-		if (writable)
-			chain.writable += len;
-		else
-			chain.readable += len;
-		off += len;
-	}
+	       size - 2 - 3 * nseg < FUZZ_BUF_SIZE ? size - 2 - 3 * nseg
+						   : FUZZ_BUF_SIZE);
+	fuzz_chain(&chain, buf, nseg, data + 2);
 	if (blk_request_parse(&chain, &disk, iov, &r, &why) < 0) {
 		require(why != NULL);
 		return 0;
@@ -91,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool writable = r.type != VIRTIO_BLK_T_OUT;
 
 		require(iov[i].iov_len > 0);
-		require(in_segment(iov[i].iov_base, iov[i].iov_len, writable));
+		require(fuzz_in_segment(&chain, iov[i].iov_base, iov[i].iov_len,
+					writable));
 		/* The status byte is never handed out as data. */
 		require((uint8_t *)iov[i].iov_base + iov[i].iov_len <=
 				r.status_byte ||

@@ -13,36 +13,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_chain.h"
 #include "virtio/net_buffers.h"
-
-#define BUF_SIZE 65536
 
 static struct vq_chain chain;
 static struct iovec iov[VQ_MAX_SEGS];
-static uint8_t buf[BUF_SIZE];
-
-#define require(cond)                     \
-	do {                              \
-		if (!(cond))              \
-			__builtin_trap(); \
-	} while (0)
-
-static bool in_segment(const void *p, size_t len, bool writable)
-{
-	for (unsigned int i = 0; i < chain.count; i++) {
-		const struct vq_seg *s = &chain.seg[i];
-		const uint8_t *b = s->host;
-
-		if (s->device_writable == writable && (const uint8_t *)p >= b &&
-		    (const uint8_t *)p + len <= b + s->len)
-			return true;
-	}
-	return false;
-}
+static uint8_t buf[FUZZ_BUF_SIZE];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned int nseg, off = 0, i;
+	unsigned int nseg, i;
 	const char *why = NULL;
 	const uint8_t *frame;
 	size_t frame_len, copied, total = 0;
@@ -55,22 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	with_hdr = data[1] & 1;
 	if (size < 2 + 3 * nseg)
 		return 0;
-	memset(&chain, 0, sizeof(chain));
-	for (i = 0; i < nseg; i++) {
-		const uint8_t *d = data + 2 + 3 * i;
-		uint32_t len = (d[0] | d[1] << 8) % 4096 + 1;
-		bool writable = (d[2] & 1) || chain.writable;
-
-		if (off + len > BUF_SIZE)
-			break;
-		chain.seg[chain.count++] =
-			(struct vq_seg){ buf + off, off, len, writable };
-		if (writable)
-			chain.writable += len;
-		else
-			chain.readable += len;
-		off += len;
-	}
+	fuzz_chain(&chain, buf, nseg, data + 2);
 	frame = data + 2 + 3 * nseg;
 	frame_len = size - 2 - 3 * nseg;
 
@@ -80,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		for (i = 0; i < (unsigned int)n; i++) {
 			require(iov[i].iov_len > 0);
-			require(in_segment(iov[i].iov_base, iov[i].iov_len,
-					   false));
+			require(fuzz_in_segment(&chain, iov[i].iov_base,
+						iov[i].iov_len, false));
 			total += iov[i].iov_len;
 		}
 		require(total ==
@@ -89,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(buf, 0, sizeof(buf));
-	copied = net_rx_copy(&chain, frame, frame_len);
+	copied = vq_chain_write(&chain, frame, frame_len);
 	require(copied ==
 		(frame_len < chain.writable ? frame_len : chain.writable));
 	for (i = 0; i < chain.count; i++) {
@@ -103,7 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t b = 0; b < VNET_HDR_LEN + 2; b++) {
 		uint8_t *p = net_rx_byte(&chain, b);
 
-		require(b < chain.writable ? p && in_segment(p, 1, true) : !p);
+		require(b < chain.writable
+				? p && fuzz_in_segment(&chain, p, 1, true)
+				: !p);
 		if (p && b < copied)
 			require(*p == frame[b]);
 	}

@@ -67,7 +67,7 @@ bad cpus-malformed '-c two: not a number' -c two "${k[@]}" vm1
 bad no-name 'no VM name' "${k[@]}"
 bad unknown-option 'unknown option' -z "${k[@]}" vm1
 bad unknown-o-key 'unknown option' -o colour=blue "${k[@]}" vm1
-bad bad-console 'console=tty: expected stdio or none' -o console=tty \
+bad bad-console 'console=tty: expected stdio, virtio or none' -o console=tty \
 	"${k[@]}" vm1
 
 # Devices: each bad -s gets its own message.
@@ -95,6 +95,19 @@ bad blk-long-serial 'serial=.*at most 20 characters' \
 	"${k[@]}" vm1
 bad blk-bad-aio "aio=native: the engines are aio=io_uring and aio=threads" \
 	-s 3,virtio-blk,"$tmp/disk.img",aio=native "${k[@]}" vm1
+bad console-no-path "virtio-console: port=a: expected port=NAME:SOCKETPATH" \
+	-s 3,virtio-console,port=a "${k[@]}" vm1
+bad console-duplicate "port=a:/tmp/y: the name or path is already taken" \
+	-s 3,virtio-console,port=a:/tmp/x,port=a:/tmp/y "${k[@]}" vm1
+bad console-bad-name "port=b@d:/tmp/x: a port name is 1 to 63" \
+	-s 3,virtio-console,port=b@d:/tmp/x "${k[@]}" vm1
+bad console-long-path "a socket path is at most 107 bytes" \
+	-s 3,virtio-console,port=a:/tmp/$(printf 'x%.0s' $(seq 1 120)) \
+	"${k[@]}" vm1
+bad console-unknown-option "virtio-console: unknown option 'foo'" \
+	-s 3,virtio-console,foo "${k[@]}" vm1
+bad console-virtio-without-device "-o console=virtio needs a virtio-console device" \
+	-o console=virtio "${k[@]}" vm1
 bad net-no-backend "virtio-net: no backend" -s 4,virtio-net "${k[@]}" vm1
 bad net-unknown-option "virtio-net: unknown option 'model=e1000'" \
 	-s 4,virtio-net,slirp,model=e1000 "${k[@]}" vm1

@@ -1,0 +1,701 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-console (type 3) with MULTIPORT: named ports, each a Unix-socket
+ * listener on the host, and with -o console=virtio a console port (the
+ * guest's hvc0) on the terminal.
+ *   -s SLOT,virtio-console[,port=NAME:SOCKETPATH]...
+ * One client per port at a time; the guest is told when one connects or
+ * goes (PORT_OPEN). Host-to-guest data moves only as fast as the guest
+ * posts buffers: the socket, or the terminal, is not read meanwhile.
+ * Guest output to a port without a client is dropped, and a client that
+ * stops reading for CLIENT_SEND_TIMEOUT_S is disconnected, so a stuck
+ * client never holds up the guest or the VMM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../core/device.h"
+#include "../core/log.h"
+#include "../core/vm.h"
+#include "virtio_pci.h"
+
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_CONSOLE_F_MULTIPORT 1
+#define CON_QUEUE_SIZE 128
+#define CON_MAX_NAMED 4
+#define CON_MAX_PORTS (CON_MAX_NAMED + 1)
+#define CON_NAME_MAX 63
+#define CON_CTRL_RX 2
+#define CON_CTRL_TX 3
+#define CON_CONFIG_SIZE 12
+#define CON_PENDING_MAX 64
+#define CLIENT_SEND_TIMEOUT_S 5
+#define TERM_BUF 4096
+
+/* Control messages: le32 id, le16 event, le16 value. */
+enum {
+	DEVICE_READY = 0,
+	DEVICE_ADD = 1,
+	PORT_READY = 3,
+	CONSOLE_PORT = 4,
+	PORT_OPEN = 6,
+	PORT_NAME = 7,
+};
+
+struct con_port {
+	bool exists;
+	bool is_console;
+	bool ready; /* the driver said PORT_READY */
+	bool rx_paused; /* the guest had no buffers: input waits */
+	char name[CON_NAME_MAX + 1];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd, client_fd;
+};
+
+struct con_msg {
+	uint32_t id;
+	uint16_t event, value;
+};
+
+struct virtio_console {
+	struct virtio_pci *vp;
+	struct virtio_device_ops ops;
+	struct vm *vm;
+	uint8_t config[CON_CONFIG_SIZE];
+	struct con_port ports[CON_MAX_PORTS];
+	/* Control messages waiting for the driver's control buffers. */
+	struct con_msg pending[CON_PENDING_MAX];
+	unsigned int npending;
+	struct vq_chain chain;
+	struct iovec iov[VQ_MAX_SEGS];
+	/* Terminal input on its way to the console port (main thread in). */
+	struct chardev term_out;
+	pthread_mutex_t term_lock;
+	uint8_t term_buf[TERM_BUF];
+	size_t term_len;
+	int term_fd; /* eventfd: terminal input waits */
+};
+
+struct con_options {
+	unsigned int n;
+	char name[CON_MAX_NAMED][CON_NAME_MAX + 1];
+	char path[CON_MAX_NAMED][sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static int con_parse(const char *args, struct con_options *o)
+{
+	char buf[2048];
+	char *tok, *save = NULL;
+
+	memset(o, 0, sizeof(*o));
+	if (!args)
+		return 0;
+	if (strlen(args) >= sizeof(buf)) {
+		log_error("virtio-console: options too long");
+		return -1;
+	}
+	strcpy(buf, args);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *name = tok + 5, *colon = strchr(tok, ':');
+		size_t nlen;
+
+		if (strncmp(tok, "port=", 5)) {
+			log_error(
+				"virtio-console: unknown option '%s' (port=NAME:SOCKETPATH)",
+				tok);
+			return -1;
+		}
+		if (!colon || !colon[1]) {
+			log_error(
+				"virtio-console: %s: expected port=NAME:SOCKETPATH",
+				tok);
+			return -1;
+		}
+		nlen = colon - name;
+		if (!nlen || nlen > CON_NAME_MAX ||
+		    strspn(name,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") <
+			    nlen) {
+			log_error(
+				"virtio-console: %s: a port name is 1 to %d letters, digits, '.', '_' or '-'",
+				tok, CON_NAME_MAX);
+			return -1;
+		}
+		if (strlen(colon + 1) >= sizeof(o->path[0])) {
+			log_error(
+				"virtio-console: %s: a socket path is at most %zu bytes",
+				tok, sizeof(o->path[0]) - 1);
+			return -1;
+		}
+		if (o->n == CON_MAX_NAMED) {
+			log_error("virtio-console: at most %d ports",
+				  CON_MAX_NAMED);
+			return -1;
+		}
+		memcpy(o->name[o->n], name, nlen);
+		o->name[o->n][nlen] = 0;
+		for (unsigned int i = 0; i < o->n; i++) {
+			if (!strcmp(o->name[i], o->name[o->n]) ||
+			    !strcmp(o->path[i], colon + 1)) {
+				log_error(
+					"virtio-console: %s: the name or path is already taken",
+					tok);
+				return -1;
+			}
+		}
+		strcpy(o->path[o->n++], colon + 1);
+	}
+	return 0;
+}
+
+static int con_check(const char *args)
+{
+	struct con_options o;
+
+	return con_parse(args, &o);
+}
+
+static void con_config_read(void *dev, unsigned int off, uint8_t *data,
+			    unsigned int size)
+{
+	struct virtio_console *c = dev;
+
+	for (unsigned int i = 0; i < size; i++)
+		data[i] = off + i < sizeof(c->config) ? c->config[off + i] : 0;
+}
+
+static unsigned int port_rx_queue(unsigned int id)
+{
+	return id ? 2 + 2 * id : 0;
+}
+
+/* Sends what control messages the driver has buffers for. */
+static void con_flush_control(struct virtio_console *c, struct virtio_pci *vp)
+{
+	struct virtqueue *vq = virtio_pci_queue(vp, CON_CTRL_RX);
+	uint16_t old_used = vq_used_idx(vq);
+	unsigned int sent = 0;
+	int ret = 0;
+
+	while (sent < c->npending && (ret = vq_pop(vq, &c->chain)) > 0) {
+		const struct con_msg *m = &c->pending[sent++];
+		const struct con_port *p = &c->ports[m->id];
+		uint8_t msg[8 + CON_NAME_MAX];
+		size_t len = 8;
+
+		le_write(msg, 4, m->id);
+		le_write(msg + 4, 2, m->event);
+		le_write(msg + 6, 2, m->value);
+		if (m->event == PORT_NAME) {
+			memcpy(msg + 8, p->name, strlen(p->name));
+			len += strlen(p->name);
+		}
+		vq_push(vq, c->chain.head, vq_chain_write(&c->chain, msg, len));
+	}
+	if (ret < 0) {
+		virtio_pci_fail(vp, vq_error_str(ret));
+		return;
+	}
+	memmove(c->pending, c->pending + sent,
+		(c->npending - sent) * sizeof(c->pending[0]));
+	c->npending -= sent;
+	virtio_pci_queue_interrupt(vp, CON_CTRL_RX, old_used);
+}
+
+static void con_send(struct virtio_console *c, struct virtio_pci *vp,
+		     uint32_t id, uint16_t event, uint16_t value)
+{
+	if (c->npending < CON_PENDING_MAX)
+		c->pending[c->npending++] =
+			(struct con_msg){ id, event, value };
+	con_flush_control(c, vp);
+}
+
+/* Host-to-guest: a client's bytes into the port's receive buffers. */
+static void con_port_rx(struct virtio_console *c, struct virtio_pci *vp,
+			struct con_port *p)
+{
+	unsigned int id = p - c->ports, q = port_rx_queue(id);
+	struct virtqueue *vq = virtio_pci_queue(vp, q);
+	uint16_t old_used = vq_used_idx(vq);
+	int ret;
+
+	while (p->client_fd >= 0 && p->ready) {
+		ssize_t n;
+		int cnt = 0;
+
+		ret = vq_pop(vq, &c->chain);
+		if (ret < 0) {
+			virtio_pci_fail(vp, vq_error_str(ret));
+			return;
+		}
+		if (ret == 0) {
+			/* No room: the socket waits for the guest. */
+			p->rx_paused = true;
+			virtio_pci_watch_pause(vp, p->client_fd, true);
+			break;
+		}
+		for (unsigned int i = 0; i < c->chain.count; i++) {
+			if (c->chain.seg[i].device_writable)
+				c->iov[cnt++] =
+					(struct iovec){ c->chain.seg[i].host,
+							c->chain.seg[i].len };
+		}
+		n = cnt ? readv(p->client_fd, c->iov, cnt) : 0;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			vq_unpop(vq, 1);
+			break;
+		}
+		if (n <= 0) {
+			vq_unpop(vq, 1);
+			/* The client went away. */
+			virtio_pci_unwatch_fd(vp, p->client_fd);
+			close(p->client_fd);
+			p->client_fd = -1;
+			p->rx_paused = false;
+			con_send(c, vp, id, PORT_OPEN, 0);
+			break;
+		}
+		vq_push(vq, c->chain.head, n);
+	}
+	virtio_pci_queue_interrupt(vp, q, old_used);
+}
+
+/* Terminal input waiting in term_buf into the console port. */
+static void con_term_rx(struct virtio_console *c, struct virtio_pci *vp)
+{
+	struct virtqueue *vq = virtio_pci_queue(vp, 0);
+	uint16_t old_used = vq_used_idx(vq);
+	bool drained = false;
+	int ret;
+
+	pthread_mutex_lock(&c->term_lock);
+	while (c->term_len && c->ports[0].ready &&
+	       (ret = vq_pop(vq, &c->chain)) > 0) {
+		size_t n = vq_chain_write(&c->chain, c->term_buf, c->term_len);
+
+		memmove(c->term_buf, c->term_buf + n, c->term_len - n);
+		c->term_len -= n;
+		vq_push(vq, c->chain.head, n);
+		drained = !c->term_len;
+	}
+	pthread_mutex_unlock(&c->term_lock);
+	if (drained)
+		chardev_rx_space(&c->term_out);
+	virtio_pci_queue_interrupt(vp, 0, old_used);
+}
+
+/* The terminal's sink: runs on the main thread, so it only queues. */
+static size_t con_term_sink(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct virtio_console *c = ctx;
+	size_t n;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&c->term_lock);
+	n = sizeof(c->term_buf) - c->term_len;
+	if (n > len)
+		n = len;
+	memcpy(c->term_buf + c->term_len, buf, n);
+	c->term_len += n;
+	pthread_mutex_unlock(&c->term_lock);
+	if (n && write(c->term_fd, &one, sizeof(one)) < 0)
+		log_error("virtio-console: %s", strerror(errno));
+	return n;
+}
+
+static void con_term_ready(void *dev, struct virtio_pci *vp, int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	con_term_rx(dev, vp);
+}
+
+static void con_client_ready(void *dev, struct virtio_pci *vp, int fd)
+{
+	struct virtio_console *c = dev;
+
+	for (unsigned int i = 1; i < CON_MAX_PORTS; i++) {
+		if (c->ports[i].client_fd == fd) {
+			con_port_rx(c, vp, &c->ports[i]);
+			return;
+		}
+	}
+}
+
+static void con_accept(void *dev, struct virtio_pci *vp, int fd)
+{
+	struct virtio_console *c = dev;
+	struct timeval tv = { .tv_sec = CLIENT_SEND_TIMEOUT_S };
+	int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (client < 0)
+		return;
+	for (unsigned int i = 1; i < CON_MAX_PORTS; i++) {
+		struct con_port *p = &c->ports[i];
+
+		if (p->listen_fd != fd)
+			continue;
+		if (p->client_fd >= 0) {
+			close(client); /* one client at a time */
+			return;
+		}
+		/* Reads never block the I/O thread; sends give up in time. */
+		fcntl(client, F_SETFL, O_NONBLOCK);
+		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		p->client_fd = client;
+		p->rx_paused = false;
+		if (virtio_pci_watch_fd(vp, client, con_client_ready) < 0) {
+			close(client);
+			p->client_fd = -1;
+			return;
+		}
+		if (p->ready)
+			con_send(c, vp, i, PORT_OPEN, 1);
+		con_port_rx(c, vp, p);
+		return;
+	}
+	close(client);
+}
+
+/* Writes all of iov to a client; false when it must be let go. */
+static bool client_write(int fd, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		ssize_t n;
+
+		/* Blocking, with SO_SNDTIMEO: poll for room first. */
+		fcntl(fd, F_SETFL, 0);
+		n = writev(fd, iov, cnt);
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
+	}
+	return true;
+}
+
+/* Guest-to-host on a port: to the terminal or the client. */
+static void con_port_tx(struct virtio_console *c, struct virtio_pci *vp,
+			unsigned int id, unsigned int q)
+{
+	struct virtqueue *vq = virtio_pci_queue(vp, q);
+	uint16_t old_used = vq_used_idx(vq);
+	struct con_port *p = &c->ports[id];
+	int ret;
+
+	while ((ret = vq_pop(vq, &c->chain)) > 0) {
+		int cnt = 0;
+
+		for (unsigned int i = 0; i < c->chain.count; i++) {
+			const struct vq_seg *s = &c->chain.seg[i];
+
+			if (s->device_writable)
+				break;
+			if (p->is_console)
+				chardev_write(&c->term_out, s->host, s->len);
+			else
+				c->iov[cnt++] =
+					(struct iovec){ s->host, s->len };
+		}
+		if (cnt && p->client_fd >= 0 &&
+		    !client_write(p->client_fd, c->iov, cnt)) {
+			virtio_pci_unwatch_fd(vp, p->client_fd);
+			close(p->client_fd);
+			p->client_fd = -1;
+			con_send(c, vp, id, PORT_OPEN, 0);
+		}
+		vq_push(vq, c->chain.head, 0);
+	}
+	if (ret < 0)
+		virtio_pci_fail(vp, vq_error_str(ret));
+	virtio_pci_queue_interrupt(vp, q, old_used);
+}
+
+static void con_control(struct virtio_console *c, struct virtio_pci *vp,
+			const uint8_t *msg)
+{
+	uint32_t id = le_read(msg, 4);
+	uint16_t event = le_read(msg + 4, 2), value = le_read(msg + 6, 2);
+	struct con_port *p = id < CON_MAX_PORTS ? &c->ports[id] : NULL;
+
+	switch (event) {
+	case DEVICE_READY:
+		if (value != 1)
+			return;
+		for (unsigned int i = 0; i < CON_MAX_PORTS; i++) {
+			if (c->ports[i].exists)
+				con_send(c, vp, i, DEVICE_ADD, 0);
+		}
+		return;
+	case PORT_READY:
+		if (!p || !p->exists || value != 1)
+			return;
+		p->ready = true;
+		if (p->is_console) {
+			con_send(c, vp, id, CONSOLE_PORT, 1);
+			con_send(c, vp, id, PORT_OPEN, 1);
+			con_term_rx(c, vp);
+		} else {
+			con_send(c, vp, id, PORT_NAME, 1);
+			con_send(c, vp, id, PORT_OPEN, p->client_fd >= 0);
+		}
+		return;
+	case PORT_OPEN:
+		return; /* the guest opened or closed it: nothing to do */
+	default:
+		log_warn(
+			"virtio-console: unknown control event %u from the driver",
+			event);
+	}
+}
+
+static void con_queue_notify(void *dev, struct virtio_pci *vp, unsigned int q)
+{
+	struct virtio_console *c = dev;
+	struct virtqueue *vq;
+	int ret;
+
+	if (q == CON_CTRL_RX) {
+		con_flush_control(c, vp);
+		return;
+	}
+	if (q == CON_CTRL_TX) {
+		uint16_t old_used;
+
+		vq = virtio_pci_queue(vp, q);
+		old_used = vq_used_idx(vq);
+		while ((ret = vq_pop(vq, &c->chain)) > 0) {
+			uint8_t msg[8];
+			size_t got = 0;
+
+			for (unsigned int i = 0; i < c->chain.count && got < 8;
+			     i++) {
+				const struct vq_seg *s = &c->chain.seg[i];
+				size_t n = s->len < 8 - got ? s->len : 8 - got;
+
+				if (s->device_writable)
+					break;
+				memcpy(msg + got, s->host, n);
+				got += n;
+			}
+			vq_push(vq, c->chain.head, 0);
+			if (got < 8) {
+				virtio_pci_fail(
+					vp,
+					"a virtio-console control message shorter than its header");
+				return;
+			}
+			con_control(c, vp, msg);
+		}
+		if (ret < 0)
+			virtio_pci_fail(vp, vq_error_str(ret));
+		virtio_pci_queue_interrupt(vp, q, old_used);
+		return;
+	}
+	{
+		unsigned int id = q < 2 ? 0 : (q - 2) / 2;
+		struct con_port *p = &c->ports[id];
+
+		if (id >= CON_MAX_PORTS || !p->exists)
+			return;
+		if (q % 2) {
+			con_port_tx(c, vp, id, q);
+		} else if (p->is_console) {
+			con_term_rx(c, vp);
+		} else {
+			if (p->rx_paused && p->client_fd >= 0) {
+				p->rx_paused = false;
+				virtio_pci_watch_pause(vp, p->client_fd, false);
+			}
+			con_port_rx(c, vp, p);
+		}
+	}
+}
+
+static void con_device_reset(void *dev)
+{
+	struct virtio_console *c = dev;
+
+	c->npending = 0;
+	for (unsigned int i = 0; i < CON_MAX_PORTS; i++) {
+		struct con_port *p = &c->ports[i];
+
+		p->ready = false;
+		if (p->rx_paused && c->vp && p->client_fd >= 0)
+			virtio_pci_watch_pause(c->vp, p->client_fd, false);
+		p->rx_paused = false;
+	}
+}
+
+/* A listener at path; a stale socket left by a dead VMM is replaced. */
+static int con_listen(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	strcpy(a.sun_path, path);
+	if (fd < 0)
+		return -1;
+	if (lstat(path, &st) == 0) {
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = S_ISSOCK(st.st_mode) && probe >= 0 &&
+			    connect(probe, (struct sockaddr *)&a, sizeof(a)) ==
+				    0;
+
+		if (probe >= 0)
+			close(probe);
+		if (!S_ISSOCK(st.st_mode) || live) {
+			log_error("virtio-console %s: %s", path,
+				  live ? "another process listens there"
+				       : "exists and is not a socket");
+			close(fd);
+			return -1;
+		}
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 1) < 0) {
+		log_error("virtio-console %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void con_free(struct virtio_console *c)
+{
+	virtio_pci_destroy(c->vp);
+	for (unsigned int i = 0; i < CON_MAX_PORTS; i++) {
+		struct con_port *p = &c->ports[i];
+
+		if (p->client_fd >= 0)
+			close(p->client_fd);
+		if (p->listen_fd >= 0) {
+			close(p->listen_fd);
+			unlink(p->path);
+		}
+	}
+	if (c->term_fd >= 0)
+		close(c->term_fd);
+	pthread_mutex_destroy(&c->term_lock);
+	free(c);
+}
+
+static void *con_create(struct vm *vm, unsigned int devfn, const char *args)
+{
+	struct virtio_console *c = calloc(1, sizeof(*c));
+	struct con_options o;
+	unsigned int nports = 1;
+
+	if (!c)
+		return NULL;
+	pthread_mutex_init(&c->term_lock, NULL);
+	c->vm = vm;
+	c->term_fd = -1;
+	for (unsigned int i = 0; i < CON_MAX_PORTS; i++)
+		c->ports[i].listen_fd = c->ports[i].client_fd = -1;
+	if (con_parse(args, &o) < 0)
+		goto fail;
+	/* Port 0 is the console, for the first device, if asked for. */
+	if (vm->cfg.console == CONSOLE_VIRTIO && !vm->console_taken &&
+	    vm->console) {
+		vm->console_taken = true;
+		c->ports[0].exists = c->ports[0].is_console = true;
+		console_chardev(vm->console, &c->term_out);
+		c->term_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (c->term_fd < 0)
+			goto fail;
+	}
+	for (unsigned int i = 0; i < o.n; i++) {
+		struct con_port *p = &c->ports[i + 1];
+
+		p->exists = true;
+		strcpy(p->name, o.name[i]);
+		strcpy(p->path, o.path[i]);
+		p->listen_fd = con_listen(p->path);
+		if (p->listen_fd < 0)
+			goto fail;
+		nports = i + 2;
+	}
+	le_write(c->config + 4, 4, nports); /* max_nr_ports */
+	c->ops = (struct virtio_device_ops){
+		.device_id = VIRTIO_ID_CONSOLE,
+		.pci_class = 0x07800000, /* communication, other */
+		.num_queues = 2 * nports + 2,
+		.queue_size = CON_QUEUE_SIZE,
+		.features = 1ull << VIRTIO_CONSOLE_F_MULTIPORT,
+		.config_size = CON_CONFIG_SIZE,
+		.config_read = con_config_read,
+		.queue_notify = con_queue_notify,
+		.reset = con_device_reset,
+	};
+	c->vp = virtio_pci_create(vm, "virtio-console", devfn, &c->ops, c);
+	if (!c->vp)
+		goto fail;
+	for (unsigned int i = 1; i < nports; i++) {
+		if (virtio_pci_watch_fd(c->vp, c->ports[i].listen_fd,
+					con_accept) < 0)
+			goto fail;
+	}
+	if (c->term_fd >= 0) {
+		if (virtio_pci_watch_fd(c->vp, c->term_fd, con_term_ready) < 0)
+			goto fail;
+		console_set_sink(vm->console, con_term_sink, c);
+	}
+	return c;
+fail:
+	con_free(c);
+	return NULL;
+}
+
+static int con_attach(void *state)
+{
+	return virtio_pci_attach(((struct virtio_console *)state)->vp);
+}
+
+static void con_reset(void *state)
+{
+	virtio_pci_reset(((struct virtio_console *)state)->vp);
+}
+
+static void con_destroy(void *state)
+{
+	con_free(state);
+}
+
+const struct device_class virtio_console_class = {
+	.name = "virtio-console",
+	.help = "virtio-console[,port=NAME:SOCKETPATH]...\n"
+		"                          ports on Unix sockets; hvc0 with -o console=virtio",
+	.check = con_check,
+	.create = con_create,
+	.attach = con_attach,
+	.reset = con_reset,
+	.destroy = con_destroy,
+};
