@@ -24,6 +24,12 @@ void pci_bus_init(struct pci_bus *bus, uint64_t mmio32_base,
 	bus->intx_gsi_base = intx_gsi_base;
 }
 
+void pci_bus_set_mmio64(struct pci_bus *bus, uint64_t base, uint64_t end)
+{
+	bus->mmio64_base = bus->mmio64_next = base;
+	bus->mmio64_end = end;
+}
+
 void pci_bus_destroy(struct pci_bus *bus)
 {
 	pthread_mutex_destroy(&bus->lock);
@@ -143,13 +149,19 @@ int pci_bus_add(struct pci_bus *bus, struct pci_dev *dev, unsigned int devfn)
 
 		if (!b->size)
 			continue;
-		addr = (bus->mmio32_next + b->size - 1) & ~(b->size - 1);
-		if (addr + b->size > bus->mmio32_end) {
+		/* 64-bit BARs above 4 GiB, as firmware with a 64-bit
+		 * aperture does, leaving the 32-bit window to the rest. */
+		bool high = b->mem64 && bus->mmio64_end > bus->mmio64_base;
+		uint64_t *next = high ? &bus->mmio64_next : &bus->mmio32_next;
+		uint64_t end = high ? bus->mmio64_end : bus->mmio32_end;
+
+		addr = (*next + b->size - 1) & ~(b->size - 1);
+		if (addr + b->size > end) {
 			log_error("%s: no room for its BARs in the PCI window",
 				  dev->name);
 			return -1;
 		}
-		bus->mmio32_next = addr + b->size;
+		*next = addr + b->size;
 		pci_cfg_set(dev, PCI_BAR0 + 4 * i, 4, addr | flags);
 		le_write(dev->wmask + PCI_BAR0 + 4 * i, 4,
 			 ~(uint32_t)(b->size - 1) & ~0xfu);
@@ -215,12 +227,12 @@ void pci_bus_config_access(struct pci_bus *bus, unsigned int busnr,
 	pthread_mutex_unlock(&bus->lock);
 }
 
-void pci_bus_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
-			 unsigned int size, bool is_write)
+/* An access at guest-physical addr, to whichever BAR is there now. */
+static void pci_bus_bar_access(struct pci_bus *bus, uint64_t addr,
+			       uint8_t *data, unsigned int size, bool is_write)
 {
-	struct pci_bus *bus = opaque;
 	struct pci_bar *hit = NULL;
-	uint64_t addr = bus->mmio32_base + offset, off = 0;
+	uint64_t off = 0;
 
 	pthread_mutex_lock(&bus->lock);
 	for (unsigned int d = 0; d < PCI_MAX_DEVFN && !hit; d++) {
@@ -246,4 +258,22 @@ void pci_bus_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 		hit->access(hit->opaque, off, data, size, is_write);
 	else if (!is_write)
 		memset(data, 0xff, size);
+}
+
+void pci_bus_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
+			 unsigned int size, bool is_write)
+{
+	struct pci_bus *bus = opaque;
+
+	pci_bus_bar_access(bus, bus->mmio32_base + offset, data, size,
+			   is_write);
+}
+
+void pci_bus_mmio64_access(void *opaque, uint64_t offset, uint8_t *data,
+			   unsigned int size, bool is_write)
+{
+	struct pci_bus *bus = opaque;
+
+	pci_bus_bar_access(bus, bus->mmio64_base + offset, data, size,
+			   is_write);
 }

@@ -72,20 +72,25 @@ struct pci_bus {
 	pthread_mutex_t lock;
 	struct pci_dev *devs[PCI_MAX_DEVFN];
 	uint64_t mmio32_base, mmio32_next, mmio32_end;
+	/* 64-bit BARs go here when there is such a window (end > base). */
+	uint64_t mmio64_base, mmio64_next, mmio64_end;
 	unsigned int intx_gsi_base; /* INTA of slot 0; 8 GSIs rotate */
 };
 
 void pci_bus_init(struct pci_bus *bus, uint64_t mmio32_base,
 		  uint64_t mmio32_end, unsigned int intx_gsi_base);
+void pci_bus_set_mmio64(struct pci_bus *bus, uint64_t base, uint64_t end);
 void pci_bus_destroy(struct pci_bus *bus);
 /* Places dev at devfn; prints why not and returns -1 if it cannot. */
 int pci_bus_add(struct pci_bus *bus, struct pci_dev *dev, unsigned int devfn);
 void pci_bus_config_access(struct pci_bus *bus, unsigned int busnr,
 			   unsigned int devfn, unsigned int reg, uint8_t *data,
 			   unsigned int size, bool is_write);
-/* The bus access handler for the 32-bit MMIO window: finds the BAR. */
+/* The bus access handlers for the MMIO windows: they find the BAR. */
 void pci_bus_mmio_access(void *opaque, uint64_t offset, uint8_t *data,
 			 unsigned int size, bool is_write);
+void pci_bus_mmio64_access(void *opaque, uint64_t offset, uint8_t *data,
+			   unsigned int size, bool is_write);
 /* The GSI of a slot's INTx pin (1 = INTA); the DSDT's _PRT matches. */
 unsigned int pci_bus_intx_gsi(const struct pci_bus *bus, unsigned int slot,
 			      unsigned int pin);

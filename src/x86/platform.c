@@ -70,6 +70,7 @@ struct platform *platform_create(struct vm *vm)
 	struct irq_line com1_irq = vm_irq_line(vm, X86_COM1_IRQ);
 	struct irq_line sci = vm_irq_line(vm, X86_SCI_IRQ);
 	struct chardev out = { 0 };
+	uint64_t mmio64, mmio64_size;
 	int err = 0;
 
 	if (!p)
@@ -93,6 +94,9 @@ struct platform *platform_create(struct vm *vm)
 		platform_destroy(p);
 		return NULL;
 	}
+	/* The window the DSDT's _CRS gives the guest above RAM. */
+	x86_pci_mmio64_window(vm->cfg.mem_size, &mmio64, &mmio64_size);
+	pci_bus_set_mmio64(&p->pci->bus, mmio64, mmio64 + mmio64_size);
 	platform_cmos_memory(p->rtc, vm->cfg.mem_size);
 
 	err |= bus_add(&vm->pio, X86_COM1_PORT, 8, uart_16550_access, p->com1,
@@ -110,6 +114,8 @@ struct platform *platform_create(struct vm *vm)
 	err |= bus_add(&vm->mmio, X86_PCI_MMIO32_BASE,
 		       X86_PCI_MMIO32_END - X86_PCI_MMIO32_BASE,
 		       pci_bus_mmio_access, &p->pci->bus, "pci-mmio32");
+	err |= bus_add(&vm->mmio, mmio64, mmio64_size, pci_bus_mmio64_access,
+		       &p->pci->bus, "pci-mmio64");
 	if (err) {
 		platform_destroy(p);
 		return NULL;
