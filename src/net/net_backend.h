@@ -14,29 +14,35 @@
  */
 struct net_backend;
 
+#define NET_MAX_QUEUES 8
+
 struct net_backend_ops {
 	/*
-	 * Sends one Ethernet frame. With a vnet header, iov starts with the
+	 * Sends one Ethernet frame on queue q. With a vnet header, iov starts with the
 	 * 12-byte virtio_net_hdr_v1 (the frame may be a TSO super-frame
 	 * with a partial checksum); without, iov is the bare frame.
 	 */
-	void (*send)(struct net_backend *nb, const struct iovec *iov,
-		     int iovcnt);
+	void (*send)(struct net_backend *nb, unsigned int q,
+		     const struct iovec *iov, int iovcnt);
 	/*
-	 * Takes one received frame into buf (header first, with a vnet
+	 * Takes one frame received on queue q into buf (header first, with a vnet
 	 * header). Returns its length, 0 when none waits, or -1 when the
 	 * frame was lost (too long for buf, an error): try again.
 	 */
-	ssize_t (*recv)(struct net_backend *nb, void *buf, size_t len);
+	ssize_t (*recv)(struct net_backend *nb, unsigned int q, void *buf,
+			size_t len);
 	/* Offloads the guest takes: VIRTIO_NET_F_GUEST_* feature bits. */
 	void (*set_offloads)(struct net_backend *nb, uint64_t guest_features);
+	/* Only queues [0, n) carry traffic now: the driver's choice. */
+	void (*set_queues)(struct net_backend *nb, unsigned int n);
 	void (*destroy)(struct net_backend *nb);
 };
 
 struct net_backend {
 	const struct net_backend_ops *ops;
-	/* Readable while received frames wait for recv. */
-	int rx_fd;
+	/* Queues: each rx_fd is readable while its frames wait for recv. */
+	unsigned int nqueues;
+	int rx_fd[NET_MAX_QUEUES];
 	/* Frames carry a virtio_net_hdr_v1, and offloads are possible. */
 	bool vnet_hdr;
 };
@@ -55,6 +61,7 @@ struct net_slirp_options {
 };
 
 struct net_backend *net_slirp_create(const struct net_slirp_options *o);
-struct net_backend *net_tap_create(const char *ifname);
+/* With up to `queues` queues (IFF_MULTI_QUEUE) where the tap allows. */
+struct net_backend *net_tap_create(const char *ifname, unsigned int queues);
 
 #endif

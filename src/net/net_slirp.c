@@ -130,7 +130,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 
 	pthread_mutex_lock(&s->lock);
 	if (queue_put(&s->to_guest, buf, len))
-		signal_fd(s->nb.rx_fd);
+		signal_fd(s->nb.rx_fd[0]);
 	pthread_mutex_unlock(&s->lock);
 	return len;
 }
@@ -325,13 +325,14 @@ static void *slirp_thread(void *arg)
 	}
 }
 
-static void slirp_send(struct net_backend *nb, const struct iovec *iov,
-		       int iovcnt)
+static void slirp_send(struct net_backend *nb, unsigned int q,
+		       const struct iovec *iov, int iovcnt)
 {
 	struct slirp_backend *s = (struct slirp_backend *)nb;
 	uint8_t frame[65536];
 	size_t len = 0;
 
+	(void)q; /* one queue */
 	for (int i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > sizeof(frame) - len)
 			return; /* longer than any frame slirp takes: dropped */
@@ -344,17 +345,19 @@ static void slirp_send(struct net_backend *nb, const struct iovec *iov,
 	pthread_mutex_unlock(&s->lock);
 }
 
-static ssize_t slirp_recv(struct net_backend *nb, void *buf, size_t len)
+static ssize_t slirp_recv(struct net_backend *nb, unsigned int q, void *buf,
+			  size_t len)
 {
 	struct slirp_backend *s = (struct slirp_backend *)nb;
 	struct frame *f;
 	ssize_t ret;
 	uint64_t v;
 
+	(void)q; /* one queue */
 	pthread_mutex_lock(&s->lock);
 	f = queue_take(&s->to_guest);
 	/* The eventfd is cleared only once the queue is empty. */
-	if (!s->to_guest.head && read(nb->rx_fd, &v, sizeof(v)) < 0)
+	if (!s->to_guest.head && read(nb->rx_fd[0], &v, sizeof(v)) < 0)
 		v = 0;
 	pthread_mutex_unlock(&s->lock);
 	if (!f)
@@ -391,8 +394,8 @@ static void slirp_destroy(struct net_backend *nb)
 	queue_free(&s->to_guest);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
-	if (nb->rx_fd >= 0)
-		close(nb->rx_fd);
+	if (nb->rx_fd[0] >= 0)
+		close(nb->rx_fd[0]);
 	pthread_mutex_destroy(&s->lock);
 	free(s->pfds);
 	free(s);
@@ -420,12 +423,13 @@ struct net_backend *net_slirp_create(const struct net_slirp_options *o)
 	if (!s)
 		return NULL;
 	s->nb.ops = &slirp_ops;
+	s->nb.nqueues = 1;
 	pthread_mutex_init(&s->lock, NULL);
 	queue_init(&s->to_slirp);
 	queue_init(&s->to_guest);
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->nb.rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->wake_fd < 0 || s->nb.rx_fd < 0) {
+	s->nb.rx_fd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0 || s->nb.rx_fd[0] < 0) {
 		log_error("virtio-net slirp: %s", strerror(errno));
 		goto fail;
 	}

@@ -30,19 +30,20 @@ struct tap_backend {
 	unsigned int offloads;
 };
 
-static void tap_send(struct net_backend *nb, const struct iovec *iov,
-		     int iovcnt)
+static void tap_send(struct net_backend *nb, unsigned int q,
+		     const struct iovec *iov, int iovcnt)
 {
 	/* A full tap queue drops the frame, as a busy wire would. */
-	while (writev(nb->rx_fd, iov, iovcnt) < 0 && errno == EINTR)
+	while (writev(nb->rx_fd[q], iov, iovcnt) < 0 && errno == EINTR)
 		;
 }
 
-static ssize_t tap_recv(struct net_backend *nb, void *buf, size_t len)
+static ssize_t tap_recv(struct net_backend *nb, unsigned int q, void *buf,
+			size_t len)
 {
 	ssize_t n;
 
-	while ((n = read(nb->rx_fd, buf, len)) < 0 && errno == EINTR)
+	while ((n = read(nb->rx_fd[q], buf, len)) < 0 && errno == EINTR)
 		;
 	if (n < 0 && errno == EAGAIN)
 		return 0;
@@ -64,17 +65,36 @@ static void tap_set_offloads(struct net_backend *nb, uint64_t features)
 	}
 	if (off == t->offloads)
 		return;
-	if (ioctl(nb->rx_fd, TUNSETOFFLOAD, off) < 0)
+	/* Offloads are the interface's: one queue's fd sets them. */
+	if (ioctl(nb->rx_fd[0], TUNSETOFFLOAD, off) < 0)
 		log_warn("virtio-net tap %s: TUNSETOFFLOAD: %s", t->ifname,
 			 strerror(errno));
 	else
 		t->offloads = off;
 }
 
+/* Queues the driver does not use are detached, so the tap sends none. */
+static void tap_set_queues(struct net_backend *nb, unsigned int n)
+{
+	struct tap_backend *t = (struct tap_backend *)nb;
+
+	if (nb->nqueues < 2)
+		return;
+	for (unsigned int q = 0; q < nb->nqueues; q++) {
+		struct ifreq ifr = { .ifr_flags = q < n ? IFF_ATTACH_QUEUE
+							: IFF_DETACH_QUEUE };
+
+		if (ioctl(nb->rx_fd[q], TUNSETQUEUE, &ifr) < 0 &&
+		    errno != EINVAL) /* already so */
+			log_warn("virtio-net tap %s: queue %u: %s", t->ifname,
+				 q, strerror(errno));
+	}
+}
+
 static void tap_destroy(struct net_backend *nb)
 {
-	if (nb->rx_fd >= 0)
-		close(nb->rx_fd);
+	for (unsigned int q = 0; q < nb->nqueues; q++)
+		close(nb->rx_fd[q]);
 	free(nb);
 }
 
@@ -82,44 +102,69 @@ static const struct net_backend_ops tap_ops = {
 	.send = tap_send,
 	.recv = tap_recv,
 	.set_offloads = tap_set_offloads,
+	.set_queues = tap_set_queues,
 	.destroy = tap_destroy,
 };
 
-struct net_backend *net_tap_create(const char *ifname)
+/* One queue of the tap: -1 with errno when it cannot be had. */
+static int tap_open_queue(const char *ifname, bool multi)
 {
-	struct tap_backend *t = calloc(1, sizeof(*t));
 	struct ifreq ifr = { 0 };
 	int hdr = VNET_HDR_LEN;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+			(multi ? IFF_MULTI_QUEUE : 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+struct net_backend *net_tap_create(const char *ifname, unsigned int queues)
+{
+	struct tap_backend *t = calloc(1, sizeof(*t));
+	bool multi = queues > 1;
+	int fd;
 
 	if (!t)
 		return NULL;
 	t->nb.ops = &tap_ops;
 	t->nb.vnet_hdr = true;
 	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
-	t->nb.rx_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (t->nb.rx_fd < 0) {
-		log_error("virtio-net tap=%s: /dev/net/tun: %s", ifname,
-			  strerror(errno));
-		goto fail;
+	if (queues > NET_MAX_QUEUES)
+		queues = NET_MAX_QUEUES;
+	fd = tap_open_queue(ifname, multi);
+	if (fd < 0 && multi && errno == EINVAL) {
+		/* A tap made without multi_queue: one queue it is. */
+		multi = false;
+		queues = 1;
+		fd = tap_open_queue(ifname, false);
 	}
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(t->nb.rx_fd, TUNSETIFF, &ifr) < 0) {
+	if (fd < 0) {
 		log_error(
 			"virtio-net tap=%s: %s%s", ifname, strerror(errno),
 			errno == EPERM
 				? " (needs CAP_NET_ADMIN, or a tap made for this user with ip tuntap add)"
 				: "");
-		goto fail;
+		free(t);
+		return NULL;
 	}
-	if (ioctl(t->nb.rx_fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
-	    ioctl(t->nb.rx_fd, TUNSETOFFLOAD, 0) < 0) {
-		log_error("virtio-net tap=%s: no vnet header support: %s",
-			  ifname, strerror(errno));
-		goto fail;
+	t->nb.rx_fd[t->nb.nqueues++] = fd;
+	while (t->nb.nqueues < queues) {
+		fd = tap_open_queue(ifname, true);
+		if (fd < 0)
+			break; /* fewer queues, still a working tap */
+		t->nb.rx_fd[t->nb.nqueues++] = fd;
 	}
 	return &t->nb;
-fail:
-	tap_destroy(&t->nb);
-	return NULL;
 }

@@ -9,32 +9,6 @@
 #include "../core/bus.h"
 #include "blk_request.h"
 
-/* Copies up to len bytes from offset `skip` of the chain's readable part. */
-static size_t chain_read(const struct vq_chain *c, uint64_t skip, void *dst,
-			 size_t len)
-{
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < c->count && done < len; i++) {
-		const struct vq_seg *s = &c->seg[i];
-		size_t n;
-
-		if (s->device_writable)
-			break;
-		if (skip >= s->len) {
-			skip -= s->len;
-			continue;
-		}
-		n = s->len - skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)dst + done, (uint8_t *)s->host + skip, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
-}
-
 /* An iovec over [skip, skip + len) of the readable or writable part. */
 static int chain_iov(const struct vq_chain *c, bool writable, uint64_t skip,
 		     uint64_t len, struct iovec *iov)
@@ -83,7 +57,7 @@ int blk_request_parse(const struct vq_chain *c, const struct blk_disk_info *d,
 	}
 	/* The status byte is the last writable byte; data comes before. */
 	r->status_byte = (uint8_t *)last->host + last->len - 1;
-	chain_read(c, 0, hdr, 16);
+	vq_chain_read(c, 0, hdr, 16);
 	r->type = le_read(hdr, 4);
 	sector = le_read(hdr + 8, 8);
 	switch (r->type) {
@@ -114,7 +88,7 @@ int blk_request_parse(const struct vq_chain *c, const struct blk_disk_info *d,
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		/* One segment: {le64 sector, le32 count, le32 flags}. */
-		if (d->ro || chain_read(c, 16, seg, 16) != 16) {
+		if (d->ro || vq_chain_read(c, 16, seg, 16) != 16) {
 			r->status = VIRTIO_BLK_S_IOERR;
 			break;
 		}

@@ -26,8 +26,8 @@
 
 #define VIRTIO_ID_NET 1
 #define NET_QUEUE_SIZE 256
-#define NET_RX_QUEUE 0
-#define NET_TX_QUEUE 1
+/* Queue pair i is receive queue 2i and transmit queue 2i + 1; with
+ * more than one pair, the control queue comes last. */
 #define NET_CONFIG_SIZE 10
 #define NET_FRAME_MAX (VNET_HDR_LEN + 65550)
 
@@ -40,7 +40,13 @@
 #define VIRTIO_NET_F_HOST_TSO6 12
 #define VIRTIO_NET_F_MRG_RXBUF 15
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
 #define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
 
 struct net_options {
 	bool tap;
@@ -56,13 +62,18 @@ struct virtio_net {
 	struct net_backend *be;
 	uint8_t config[NET_CONFIG_SIZE];
 	uint64_t features_applied; /* what the backend was told, + 1 */
-	bool rx_paused; /* the guest had no room: the backend waits */
-	size_t pending_len; /* a received frame waiting for room */
+	unsigned int pairs; /* queue pairs: one per backend queue */
+	unsigned int active_pairs; /* those the driver uses (VQ_PAIRS_SET) */
+	struct {
+		bool paused; /* the guest had no room: the backend waits */
+		size_t pending_len; /* a received frame waiting for room */
+		uint8_t *frame; /* NET_FRAME_MAX bytes */
+	} rxq[NET_MAX_QUEUES];
+	/* Scratch for the I/O thread, which serves every queue. */
 	struct vq_chain chain;
 	struct iovec iov[VQ_MAX_SEGS];
 	uint16_t rx_heads[NET_QUEUE_SIZE];
 	uint32_t rx_lens[NET_QUEUE_SIZE];
-	uint8_t frame[NET_FRAME_MAX];
 };
 
 static int parse_port(const char *s, const char *end, uint16_t *port)
@@ -233,15 +244,17 @@ static void net_apply_features(struct virtio_net *n, struct virtio_pci *vp)
  * gone: delivered, or dropped as too big for what the driver offers.
  */
 static bool net_deliver(struct virtio_net *n, struct virtio_pci *vp,
-			struct virtqueue *vq)
+			struct virtqueue *vq, unsigned int pair)
 {
+	const uint8_t *frame = n->rxq[pair].frame;
+	size_t len = n->rxq[pair].pending_len;
 	bool mrg = virtio_pci_features(vp) & (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	uint8_t *nb_lo = NULL, *nb_hi = NULL;
 	size_t off = 0;
 	unsigned int used = 0;
 	int ret = 0;
 
-	while (off < n->pending_len && used < NET_QUEUE_SIZE) {
+	while (off < len && used < NET_QUEUE_SIZE) {
 		ret = vq_pop(vq, &n->chain);
 		if (ret <= 0)
 			break;
@@ -257,8 +270,8 @@ static bool net_deliver(struct virtio_net *n, struct virtio_pci *vp,
 					    VNET_HDR_NUM_BUFFERS + 1);
 		}
 		n->rx_heads[used] = n->chain.head;
-		n->rx_lens[used] = vq_chain_write(&n->chain, n->frame + off,
-						  n->pending_len - off);
+		n->rx_lens[used] =
+			vq_chain_write(&n->chain, frame + off, len - off);
 		off += n->rx_lens[used++];
 		if (!mrg)
 			break;
@@ -267,7 +280,7 @@ static bool net_deliver(struct virtio_net *n, struct virtio_pci *vp,
 		virtio_pci_fail(vp, vq_error_str(ret));
 		return true;
 	}
-	if (off < n->pending_len) {
+	if (off < len) {
 		vq_unpop(vq, used);
 		/* Out of buffers: wait. Buffers too small: drop the frame. */
 		return ret != 0 || !mrg ? used != 0 : false;
@@ -283,50 +296,73 @@ static bool net_deliver(struct virtio_net *n, struct virtio_pci *vp,
 	return true;
 }
 
-static void net_rx(struct virtio_net *n, struct virtio_pci *vp)
+/*
+ * The backend's queue is read while the driver uses the pair and has
+ * room in it. (A tap queue that is detached reports an error forever.)
+ */
+static void net_update_watch(struct virtio_net *n, struct virtio_pci *vp,
+			     unsigned int pair)
 {
-	struct virtqueue *vq = virtio_pci_queue(vp, NET_RX_QUEUE);
+	virtio_pci_watch_pause(vp, n->be->rx_fd[pair],
+			       pair >= n->active_pairs || n->rxq[pair].paused);
+}
+
+static void net_rx(struct virtio_net *n, struct virtio_pci *vp,
+		   unsigned int pair)
+{
+	unsigned int lost = 0;
+	struct virtqueue *vq = virtio_pci_queue(vp, 2 * pair);
 	size_t hdr = n->be->vnet_hdr ? 0 : VNET_HDR_LEN;
 	uint16_t old_used = vq_used_idx(vq);
 	bool ok = virtio_pci_driver_ok(vp);
+	uint8_t *frame = n->rxq[pair].frame;
 
 	if (ok)
 		net_apply_features(n, vp);
 	for (;;) {
-		if (!n->pending_len) {
-			ssize_t got = n->be->ops->recv(n->be, n->frame + hdr,
-						       sizeof(n->frame) - hdr);
+		if (!n->rxq[pair].pending_len) {
+			ssize_t got = n->be->ops->recv(n->be, pair, frame + hdr,
+						       NET_FRAME_MAX - hdr);
 
 			if (got == 0)
 				break;
-			if (got < 0)
-				continue; /* lost by the backend */
+			if (got < 0) {
+				/* Lost by the backend; never spin on it. */
+				if (++lost == NET_QUEUE_SIZE)
+					break;
+				continue;
+			}
 			/* A frame from slirp: whole, summed, one buffer's. */
-			memset(n->frame, 0, hdr);
-			n->pending_len = got + hdr;
+			memset(frame, 0, hdr);
+			n->rxq[pair].pending_len = got + hdr;
 		}
 		/* A link without a driver drops what arrives. */
-		if (ok && !net_deliver(n, vp, vq)) {
-			n->rx_paused = true;
-			virtio_pci_watch_pause(vp, n->be->rx_fd, true);
+		if (ok && !net_deliver(n, vp, vq, pair)) {
+			n->rxq[pair].paused = true;
+			net_update_watch(n, vp, pair);
 			break;
 		}
-		n->pending_len = 0;
+		n->rxq[pair].pending_len = 0;
 		if (ok && !virtio_pci_driver_ok(vp))
 			break; /* the device failed */
 	}
-	virtio_pci_queue_interrupt(vp, NET_RX_QUEUE, old_used);
+	virtio_pci_queue_interrupt(vp, 2 * pair, old_used);
 }
 
 static void net_rx_ready(void *dev, struct virtio_pci *vp, int fd)
 {
-	(void)fd;
-	net_rx(dev, vp);
+	struct virtio_net *n = dev;
+
+	for (unsigned int i = 0; i < n->active_pairs; i++) {
+		if (n->be->rx_fd[i] == fd)
+			net_rx(n, vp, i);
+	}
 }
 
-static void net_tx(struct virtio_net *n, struct virtio_pci *vp)
+static void net_tx(struct virtio_net *n, struct virtio_pci *vp,
+		   unsigned int pair)
 {
-	struct virtqueue *vq = virtio_pci_queue(vp, NET_TX_QUEUE);
+	struct virtqueue *vq = virtio_pci_queue(vp, 2 * pair + 1);
 	uint16_t old_used = vq_used_idx(vq);
 	const char *why;
 	int ret, cnt;
@@ -339,28 +375,75 @@ static void net_tx(struct virtio_net *n, struct virtio_pci *vp)
 			return;
 		}
 		if (cnt)
-			n->be->ops->send(n->be, n->iov, cnt);
+			n->be->ops->send(n->be, pair, n->iov, cnt);
 		vq_push(vq, n->chain.head, 0);
 	}
 	if (ret < 0)
 		virtio_pci_fail(vp, vq_error_str(ret));
-	virtio_pci_queue_interrupt(vp, NET_TX_QUEUE, old_used);
+	virtio_pci_queue_interrupt(vp, 2 * pair + 1, old_used);
+}
+
+/*
+ * The control queue: {u8 class, u8 command, data...} then an ack byte.
+ * Only multiqueue's VQ_PAIRS_SET is offered (MQ); the rest is refused.
+ */
+static void net_ctrl(struct virtio_net *n, struct virtio_pci *vp,
+		     unsigned int q)
+{
+	struct virtqueue *vq = virtio_pci_queue(vp, q);
+	uint16_t old_used = vq_used_idx(vq);
+	int ret;
+
+	while ((ret = vq_pop(vq, &n->chain)) > 0) {
+		uint8_t cmd[4], ack = VIRTIO_NET_ERR;
+		size_t got = vq_chain_read(&n->chain, 0, cmd, sizeof(cmd));
+		uint8_t *ackp = net_rx_byte(&n->chain, 0);
+
+		if (got < 2 || !ackp) {
+			virtio_pci_fail(
+				vp,
+				"a virtio-net control message without its header or ack");
+			return;
+		}
+		if (cmd[0] == VIRTIO_NET_CTRL_MQ &&
+		    cmd[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && got == 4) {
+			unsigned int want = le_read(cmd + 2, 2);
+
+			if (want >= 1 && want <= n->pairs) {
+				if (n->be->ops->set_queues)
+					n->be->ops->set_queues(n->be, want);
+				n->active_pairs = want;
+				for (unsigned int i = 0; i < n->pairs; i++)
+					net_update_watch(n, vp, i);
+				ack = VIRTIO_NET_OK;
+			}
+		}
+		*ackp = ack;
+		vq_push(vq, n->chain.head, 1);
+	}
+	if (ret < 0)
+		virtio_pci_fail(vp, vq_error_str(ret));
+	virtio_pci_queue_interrupt(vp, q, old_used);
 }
 
 static void net_queue_notify(void *dev, struct virtio_pci *vp, unsigned int q)
 {
 	struct virtio_net *n = dev;
+	unsigned int pair = q / 2;
 
-	if (q == NET_TX_QUEUE) {
-		net_tx(n, vp);
-		return;
+	if (q == 2 * n->pairs) {
+		net_ctrl(n, vp, q);
+	} else if (q % 2) {
+		net_tx(n, vp, pair);
+	} else {
+		/* New receive buffers: the backend may be read again. */
+		if (n->rxq[pair].paused) {
+			n->rxq[pair].paused = false;
+			net_update_watch(n, vp, pair);
+		}
+		if (pair < n->active_pairs)
+			net_rx(n, vp, pair);
 	}
-	/* New receive buffers: the backend may be read again. */
-	if (n->rx_paused) {
-		n->rx_paused = false;
-		virtio_pci_watch_pause(vp, n->be->rx_fd, false);
-	}
-	net_rx(n, vp);
 }
 
 static void net_device_reset(void *dev)
@@ -368,11 +451,26 @@ static void net_device_reset(void *dev)
 	struct virtio_net *n = dev;
 
 	n->features_applied = 0;
-	n->pending_len = 0;
-	if (n->rx_paused && n->vp) {
-		n->rx_paused = false;
-		virtio_pci_watch_pause(n->vp, n->be->rx_fd, false);
+	/* One pair until the driver asks for more. */
+	n->active_pairs = 1;
+	if (n->be->ops->set_queues)
+		n->be->ops->set_queues(n->be, 1);
+	for (unsigned int i = 0; i < n->pairs; i++) {
+		n->rxq[i].pending_len = 0;
+		n->rxq[i].paused = false;
+		if (n->vp)
+			net_update_watch(n, n->vp, i);
 	}
+}
+
+static void net_free(struct virtio_net *n)
+{
+	virtio_pci_destroy(n->vp);
+	if (n->be)
+		n->be->ops->destroy(n->be);
+	for (unsigned int i = 0; i < NET_MAX_QUEUES; i++)
+		free(n->rxq[i].frame);
+	free(n);
 }
 
 static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
@@ -385,9 +483,17 @@ static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
 		return NULL;
 	if (net_parse(args, &o) < 0)
 		goto fail;
-	n->be = o.tap ? net_tap_create(o.ifname) : net_slirp_create(&o.slirp);
+	/* A pair per vCPU where the tap has the queues for it. */
+	n->be = o.tap ? net_tap_create(o.ifname, vm->cfg.cpus)
+		      : net_slirp_create(&o.slirp);
 	if (!n->be)
 		goto fail;
+	n->pairs = n->be->nqueues;
+	for (unsigned int i = 0; i < n->pairs; i++) {
+		n->rxq[i].frame = malloc(NET_FRAME_MAX);
+		if (!n->rxq[i].frame)
+			goto fail;
+	}
 	if (!o.have_mac) {
 		/* Locally administered, stable per slot. */
 		static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x5c, 0, 0 };
@@ -397,7 +503,7 @@ static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
 	}
 	memcpy(n->config, o.mac, 6);
 	le_write(n->config + 6, 2, VIRTIO_NET_S_LINK_UP);
-	le_write(n->config + 8, 2, 1); /* max_virtqueue_pairs */
+	le_write(n->config + 8, 2, n->pairs); /* max_virtqueue_pairs */
 	if (n->be->vnet_hdr)
 		offloads = (1ull << VIRTIO_NET_F_CSUM) |
 			   (1ull << VIRTIO_NET_F_GUEST_CSUM) |
@@ -408,11 +514,14 @@ static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
 	n->ops = (struct virtio_device_ops){
 		.device_id = VIRTIO_ID_NET,
 		.pci_class = 0x02000000, /* network, Ethernet */
-		.num_queues = 2,
+		.num_queues = 2 * n->pairs + (n->pairs > 1),
 		.queue_size = NET_QUEUE_SIZE,
 		.features = offloads | (1ull << VIRTIO_NET_F_MAC) |
 			    (1ull << VIRTIO_NET_F_MRG_RXBUF) |
-			    (1ull << VIRTIO_NET_F_STATUS),
+			    (1ull << VIRTIO_NET_F_STATUS) |
+			    (n->pairs > 1 ? (1ull << VIRTIO_NET_F_CTRL_VQ) |
+						    (1ull << VIRTIO_NET_F_MQ)
+					  : 0),
 		.config_size = NET_CONFIG_SIZE,
 		.config_read = net_config_read,
 		.queue_notify = net_queue_notify,
@@ -421,16 +530,17 @@ static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
 	n->vp = virtio_pci_create(vm, "virtio-net", devfn, &n->ops, n);
 	if (!n->vp)
 		goto fail;
-	if (virtio_pci_watch_fd(n->vp, n->be->rx_fd, net_rx_ready) < 0) {
-		log_error("virtio-net: cannot watch the backend");
-		goto fail;
+	for (unsigned int i = 0; i < n->pairs; i++) {
+		if (virtio_pci_watch_fd(n->vp, n->be->rx_fd[i], net_rx_ready) <
+		    0) {
+			log_error("virtio-net: cannot watch the backend");
+			goto fail;
+		}
+		net_update_watch(n, n->vp, i);
 	}
 	return n;
 fail:
-	virtio_pci_destroy(n->vp);
-	if (n->be)
-		n->be->ops->destroy(n->be);
-	free(n);
+	net_free(n);
 	return NULL;
 }
 
@@ -446,11 +556,7 @@ static void net_reset(void *state)
 
 static void net_destroy(void *state)
 {
-	struct virtio_net *n = state;
-
-	virtio_pci_destroy(n->vp);
-	n->be->ops->destroy(n->be);
-	free(n);
+	net_free(state);
 }
 
 const struct device_class virtio_net_class = {

@@ -84,6 +84,7 @@ struct virtio_pci {
 	struct {
 		int fd;
 		virtio_watch_fn fn;
+		bool paused; /* out of the epoll set */
 	} watches[VIRTIO_PCI_MAX_WATCHES];
 	unsigned int nwatches;
 
@@ -535,6 +536,7 @@ int virtio_pci_watch_fd(struct virtio_pci *vp, int fd, virtio_watch_fn fn)
 		return -1;
 	vp->watches[w].fd = fd;
 	vp->watches[w].fn = fn;
+	vp->watches[w].paused = false;
 	if (w == vp->nwatches)
 		vp->nwatches++;
 	return 0;
@@ -544,7 +546,9 @@ void virtio_pci_unwatch_fd(struct virtio_pci *vp, int fd)
 {
 	for (unsigned int w = 0; w < vp->nwatches; w++) {
 		if (vp->watches[w].fn && vp->watches[w].fd == fd) {
-			epoll_ctl(vp->epfd, EPOLL_CTL_DEL, fd, NULL);
+			if (!vp->watches[w].paused)
+				epoll_ctl(vp->epfd, EPOLL_CTL_DEL, fd, NULL);
+			vp->watches[w].paused = false;
 			vp->watches[w].fn = NULL;
 			vp->watches[w].fd = -1;
 		}
@@ -554,11 +558,20 @@ void virtio_pci_unwatch_fd(struct virtio_pci *vp, int fd)
 void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused)
 {
 	for (unsigned int w = 0; w < vp->nwatches; w++) {
-		struct epoll_event ev = { .events = paused ? 0 : EPOLLIN,
+		struct epoll_event ev = { .events = EPOLLIN,
 					  .data.u32 = MAX_QUEUES + 1 + w };
 
-		if (vp->watches[w].fn && vp->watches[w].fd == fd)
-			epoll_ctl(vp->epfd, EPOLL_CTL_MOD, fd, &ev);
+		if (!vp->watches[w].fn || vp->watches[w].fd != fd ||
+		    vp->watches[w].paused == paused)
+			continue;
+		/*
+		 * Out of the set, not just without EPOLLIN: epoll reports
+		 * errors and hang-ups whatever the mask, and a detached tap
+		 * queue reports an error for as long as it is detached.
+		 */
+		if (epoll_ctl(vp->epfd, paused ? EPOLL_CTL_DEL : EPOLL_CTL_ADD,
+			      fd, &ev) == 0)
+			vp->watches[w].paused = paused;
 	}
 }
 

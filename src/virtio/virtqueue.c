@@ -282,6 +282,29 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	ring_store(vq->used, USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+size_t vq_chain_read(const struct vq_chain *c, size_t skip, void *dst,
+		     size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < c->count && done < len; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		size_t n;
+
+		if (s->device_writable)
+			break;
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		n = s->len - skip < len - done ? s->len - skip : len - done;
+		memcpy((uint8_t *)dst + done, (uint8_t *)s->host + skip, n);
+		done += n;
+		skip = 0;
+	}
+	return done;
+}
+
 size_t vq_chain_write(const struct vq_chain *c, const void *src, size_t len)
 {
 	size_t done = 0;

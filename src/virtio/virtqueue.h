@@ -112,6 +112,9 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
  * writable part, and publishes it (used->idx, release ordering).
  */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
+/* Copies up to len bytes of the chain's readable part from offset skip. */
+size_t vq_chain_read(const struct vq_chain *c, size_t skip, void *dst,
+		     size_t len);
 /* Copies up to len bytes into the chain's writable part, from its start. */
 size_t vq_chain_write(const struct vq_chain *c, const void *src, size_t len);
 /*

@@ -60,10 +60,11 @@ talk()
 		sleep 1
 	done
 	python3 - "$addr" "$port" <<-'PY'
-		import socket, sys
-		for attempt in range(30):
+		import socket, sys, time
+		deadline = time.time() + 180
+		while time.time() < deadline:
 		    try:
-		        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+		        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
 		        s.sendall(b"hello-from-host\n")
 		        s.shutdown(socket.SHUT_WR)
 		        data = b""
@@ -74,8 +75,7 @@ talk()
 		            data += chunk
 		        print(data.decode(errors="replace").strip())
 		        break
-		    except OSError as e:
-		        import time
+		    except OSError:
 		        time.sleep(2)
 	PY
 }
@@ -119,6 +119,7 @@ wait $vm
 rc=$?
 if expect_exit net-slirp 0 "$rc" "$log" &&
 	expect_grep net-slirp "guest: dhcp 10.0.2.15 router 10.0.2.2 dns 10.0.2.3" "$log" &&
+	expect_grep net-slirp "guest: queues rx-0 tx-0 " "$log" &&
 	check net-slirp "$log" "$reply" "10.0.2.15/24" &&
 	expect_grep net-slirp "guest: vdb md5 $seed_md5" "$log"; then
 	if [ "$(head -c 15 "$work/disk.img")" = scorpi-net-test ]; then
@@ -128,8 +129,10 @@ if expect_exit net-slirp 0 "$rc" "$log" &&
 	fi
 fi
 
-# tap: a tap device made here, 192.168.77.1 on the host's side.
-if ! ip tuntap add dev scorpitap0 mode tap 2>"$logs/tap.log" ||
+# tap: a tap device made here, 192.168.77.1 on the host's side, with two
+# queue pairs (-c 2).
+# multi_queue: one queue pair per vCPU, through the control queue.
+if ! ip tuntap add dev scorpitap0 mode tap multi_queue 2>"$logs/tap.log" ||
 	! ip addr add 192.168.77.1/24 dev scorpitap0 2>>"$logs/tap.log" ||
 	! ip link set scorpitap0 up 2>>"$logs/tap.log"; then
 	report_fail net-tap "cannot make a tap device: $(head -n 1 "$logs/tap.log")"
@@ -144,6 +147,7 @@ reply=$(talk 8022 192.168.77.2 "$log")
 wait $vm
 rc=$?
 if expect_exit net-tap 0 "$rc" "$log" &&
+	expect_grep net-tap "guest: queues rx-0 rx-1 tx-0 tx-1 " "$log" &&
 	check net-tap "$log" "$reply" "192.168.77.2/24"; then
 	expect_grep net-tap "mac 52:54:00:aa:bb:cc" "$log" && report_ok net-tap
 fi

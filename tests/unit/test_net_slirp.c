@@ -21,11 +21,11 @@ static ssize_t wait_frame(struct net_backend *nb, uint8_t *buf, size_t len,
 			  uint16_t ethertype)
 {
 	for (int i = 0; i < 50; i++) {
-		struct pollfd p = { .fd = nb->rx_fd, .events = POLLIN };
+		struct pollfd p = { .fd = nb->rx_fd[0], .events = POLLIN };
 		ssize_t n;
 
 		poll(&p, 1, 100);
-		while ((n = nb->ops->recv(nb, buf, len)) != 0) {
+		while ((n = nb->ops->recv(nb, 0, buf, len)) != 0) {
 			if (n >= 14 && (buf[12] << 8 | buf[13]) == ethertype)
 				return n;
 		}
@@ -37,7 +37,7 @@ static void send_frame(struct net_backend *nb, const uint8_t *f, size_t len)
 {
 	struct iovec iov = { (void *)f, len };
 
-	nb->ops->send(nb, &iov, 1);
+	nb->ops->send(nb, 0, &iov, 1);
 }
 
 /* "Who has 10.0.2.2? Tell 10.0.2.15", from the guest. */
