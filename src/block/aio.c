@@ -143,8 +143,6 @@ void aio_reap(struct aio *a, aio_done_fn done, void *ctx)
 	for (r = a->ops->take(a->engine); r; r = next) {
 		next = r->next;
 		a->in_flight--;
-		if (r->result >= 0)
-			r->result = aio_finish_sync(r, r->result);
 		done(ctx, r);
 	}
 }

@@ -6,7 +6,8 @@
 
 /*
  * What an engine gives aio.c. Engines signal done_fd (an eventfd) when
- * requests complete, and hand them over as a list in take.
+ * requests complete, and hand them over as a list in take, each whole or
+ * failed (aio_finish_sync carries a short one on).
  */
 struct aio_engine_ops {
 	const char *name;

@@ -117,7 +117,9 @@ static struct aio_req *uring_take(void *engine)
 	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
 		struct aio_req *r = io_uring_cqe_get_data(cqe);
 
-		r->result = cqe->res;
+		/* The kernel may transfer less than asked: finish it here. */
+		r->result = cqe->res >= 0 ? aio_finish_sync(r, cqe->res)
+					  : cqe->res;
 		r->next = NULL;
 		*tail = r;
 		tail = &r->next;

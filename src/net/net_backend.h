@@ -31,9 +31,11 @@ struct net_backend_ops {
 	 */
 	ssize_t (*recv)(struct net_backend *nb, unsigned int q, void *buf,
 			size_t len);
-	/* Offloads the guest takes: VIRTIO_NET_F_GUEST_* feature bits. */
+	/* Offloads the guest takes: VIRTIO_NET_F_GUEST_* feature bits.
+	 * NULL where none are offered (slirp wants whole, summed frames). */
 	void (*set_offloads)(struct net_backend *nb, uint64_t guest_features);
-	/* Only queues [0, n) carry traffic now: the driver's choice. */
+	/* Only queues [0, n) carry traffic now: the driver's choice. NULL
+	 * for a backend with one queue. */
 	void (*set_queues)(struct net_backend *nb, unsigned int n);
 	void (*destroy)(struct net_backend *nb);
 };

@@ -369,12 +369,6 @@ static ssize_t slirp_recv(struct net_backend *nb, unsigned int q, void *buf,
 	return ret;
 }
 
-static void slirp_set_offloads(struct net_backend *nb, uint64_t features)
-{
-	(void)nb;
-	(void)features; /* none offered: slirp wants whole, summed frames */
-}
-
 static void slirp_destroy(struct net_backend *nb)
 {
 	struct slirp_backend *s = (struct slirp_backend *)nb;
@@ -404,7 +398,6 @@ static void slirp_destroy(struct net_backend *nb)
 static const struct net_backend_ops slirp_ops = {
 	.send = slirp_send,
 	.recv = slirp_recv,
-	.set_offloads = slirp_set_offloads,
 	.destroy = slirp_destroy,
 };
 

@@ -9,32 +9,6 @@
 #include "../core/bus.h"
 #include "blk_request.h"
 
-/* An iovec over [skip, skip + len) of the readable or writable part. */
-static int chain_iov(const struct vq_chain *c, bool writable, uint64_t skip,
-		     uint64_t len, struct iovec *iov)
-{
-	int n = 0;
-
-	for (unsigned int i = 0; i < c->count && len; i++) {
-		const struct vq_seg *s = &c->seg[i];
-		uint64_t take;
-
-		if (s->device_writable != writable)
-			continue;
-		if (skip >= s->len) {
-			skip -= s->len;
-			continue;
-		}
-		take = s->len - skip;
-		if (take > len)
-			take = len;
-		iov[n++] = (struct iovec){ (uint8_t *)s->host + skip, take };
-		len -= take;
-		skip = 0;
-	}
-	return n;
-}
-
 static bool in_range(const struct blk_disk_info *d, uint64_t sector,
 		     uint64_t sectors)
 {
@@ -73,9 +47,9 @@ int blk_request_parse(const struct vq_chain *c, const struct blk_disk_info *d,
 			break;
 		}
 		r->offset = sector * BLK_SECTOR;
-		r->iovcnt = chain_iov(c, r->type == VIRTIO_BLK_T_IN,
-				      r->type == VIRTIO_BLK_T_IN ? 0 : 16,
-				      r->len, iov);
+		r->iovcnt = vq_chain_iov(c, r->type == VIRTIO_BLK_T_IN,
+					 r->type == VIRTIO_BLK_T_IN ? 0 : 16,
+					 r->len, iov);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		break;
@@ -83,7 +57,7 @@ int blk_request_parse(const struct vq_chain *c, const struct blk_disk_info *d,
 		r->len = c->writable - 1;
 		if (r->len > BLK_ID_BYTES)
 			r->len = BLK_ID_BYTES;
-		r->iovcnt = chain_iov(c, true, 0, r->len, iov);
+		r->iovcnt = vq_chain_iov(c, true, 0, r->len, iov);
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:

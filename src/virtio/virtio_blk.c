@@ -284,15 +284,6 @@ static void blk_fill_config(struct virtio_blk *b)
 	c[56] = 1; /* write_zeroes_may_unmap */
 }
 
-static void blk_config_read(void *dev, unsigned int off, uint8_t *data,
-			    unsigned int size)
-{
-	struct virtio_blk *b = dev;
-
-	for (unsigned int i = 0; i < size; i++)
-		data[i] = off + i < sizeof(b->config) ? b->config[off + i] : 0;
-}
-
 /* DISCARD and WRITE_ZEROES, done at once: they are rare and quick. */
 static uint8_t blk_zero_range(struct virtio_blk *b, const struct blk_request *r)
 {
@@ -509,7 +500,7 @@ static void *blk_create(struct vm *vm, unsigned int devfn, const char *args)
 				 : (1ull << VIRTIO_BLK_F_DISCARD) |
 					   (1ull << VIRTIO_BLK_F_WRITE_ZEROES)),
 		.config_size = BLK_CONFIG_SIZE,
-		.config_read = blk_config_read,
+		.config = b->config,
 		.queue_notify = blk_queue_notify,
 		.reset = blk_device_reset,
 	};

@@ -167,15 +167,6 @@ static int con_check(const char *args)
 	return con_parse(args, &o);
 }
 
-static void con_config_read(void *dev, unsigned int off, uint8_t *data,
-			    unsigned int size)
-{
-	struct virtio_console *c = dev;
-
-	for (unsigned int i = 0; i < size; i++)
-		data[i] = off + i < sizeof(c->config) ? c->config[off + i] : 0;
-}
-
 static unsigned int port_rx_queue(unsigned int id)
 {
 	return id ? 2 + 2 * id : 0;
@@ -223,6 +214,17 @@ static void con_send(struct virtio_console *c, struct virtio_pci *vp,
 	con_flush_control(c, vp);
 }
 
+/* The client is gone, or is let go: the guest is told. */
+static void con_drop_client(struct virtio_console *c, struct virtio_pci *vp,
+			    struct con_port *p)
+{
+	virtio_pci_unwatch_fd(vp, p->client_fd);
+	close(p->client_fd);
+	p->client_fd = -1;
+	p->rx_paused = false;
+	con_send(c, vp, p - c->ports, PORT_OPEN, 0);
+}
+
 /* Host-to-guest: a client's bytes into the port's receive buffers. */
 static void con_port_rx(struct virtio_console *c, struct virtio_pci *vp,
 			struct con_port *p)
@@ -234,7 +236,7 @@ static void con_port_rx(struct virtio_console *c, struct virtio_pci *vp,
 
 	while (p->client_fd >= 0 && p->ready) {
 		ssize_t n;
-		int cnt = 0;
+		int cnt;
 
 		ret = vq_pop(vq, &c->chain);
 		if (ret < 0) {
@@ -247,12 +249,7 @@ static void con_port_rx(struct virtio_console *c, struct virtio_pci *vp,
 			virtio_pci_watch_pause(vp, p->client_fd, true);
 			break;
 		}
-		for (unsigned int i = 0; i < c->chain.count; i++) {
-			if (c->chain.seg[i].device_writable)
-				c->iov[cnt++] =
-					(struct iovec){ c->chain.seg[i].host,
-							c->chain.seg[i].len };
-		}
+		cnt = vq_chain_iov(&c->chain, true, 0, SIZE_MAX, c->iov);
 		n = cnt ? readv(p->client_fd, c->iov, cnt) : 0;
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			vq_unpop(vq, 1);
@@ -260,12 +257,7 @@ static void con_port_rx(struct virtio_console *c, struct virtio_pci *vp,
 		}
 		if (n <= 0) {
 			vq_unpop(vq, 1);
-			/* The client went away. */
-			virtio_pci_unwatch_fd(vp, p->client_fd);
-			close(p->client_fd);
-			p->client_fd = -1;
-			p->rx_paused = false;
-			con_send(c, vp, id, PORT_OPEN, 0);
+			con_drop_client(c, vp, p); /* it went away */
 			break;
 		}
 		vq_push(vq, c->chain.head, n);
@@ -409,25 +401,15 @@ static void con_port_tx(struct virtio_console *c, struct virtio_pci *vp,
 	int ret;
 
 	while ((ret = vq_pop(vq, &c->chain)) > 0) {
-		int cnt = 0;
+		int cnt = vq_chain_iov(&c->chain, false, 0, SIZE_MAX, c->iov);
 
-		for (unsigned int i = 0; i < c->chain.count; i++) {
-			const struct vq_seg *s = &c->chain.seg[i];
-
-			if (s->device_writable)
-				break;
-			if (p->is_console)
-				chardev_write(&c->term_out, s->host, s->len);
-			else
-				c->iov[cnt++] =
-					(struct iovec){ s->host, s->len };
-		}
-		if (cnt && p->client_fd >= 0 &&
-		    !client_write(p->client_fd, c->iov, cnt)) {
-			virtio_pci_unwatch_fd(vp, p->client_fd);
-			close(p->client_fd);
-			p->client_fd = -1;
-			con_send(c, vp, id, PORT_OPEN, 0);
+		if (p->is_console) {
+			for (int i = 0; i < cnt; i++)
+				chardev_write(&c->term_out, c->iov[i].iov_base,
+					      c->iov[i].iov_len);
+		} else if (cnt && p->client_fd >= 0 &&
+			   !client_write(p->client_fd, c->iov, cnt)) {
+			con_drop_client(c, vp, p);
 		}
 		vq_push(vq, c->chain.head, 0);
 	}
@@ -491,18 +473,8 @@ static void con_queue_notify(void *dev, struct virtio_pci *vp, unsigned int q)
 		old_used = vq_used_idx(vq);
 		while ((ret = vq_pop(vq, &c->chain)) > 0) {
 			uint8_t msg[8];
-			size_t got = 0;
+			size_t got = vq_chain_read(&c->chain, 0, msg, 8);
 
-			for (unsigned int i = 0; i < c->chain.count && got < 8;
-			     i++) {
-				const struct vq_seg *s = &c->chain.seg[i];
-				size_t n = s->len < 8 - got ? s->len : 8 - got;
-
-				if (s->device_writable)
-					break;
-				memcpy(msg + got, s->host, n);
-				got += n;
-			}
 			vq_push(vq, c->chain.head, 0);
 			if (got < 8) {
 				virtio_pci_fail(
@@ -651,7 +623,7 @@ static void *con_create(struct vm *vm, unsigned int devfn, const char *args)
 		.queue_size = CON_QUEUE_SIZE,
 		.features = 1ull << VIRTIO_CONSOLE_F_MULTIPORT,
 		.config_size = CON_CONFIG_SIZE,
-		.config_read = con_config_read,
+		.config = c->config,
 		.queue_notify = con_queue_notify,
 		.reset = con_device_reset,
 	};

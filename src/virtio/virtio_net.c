@@ -218,22 +218,14 @@ static int net_check(const char *args)
 	return net_parse(args, &o);
 }
 
-static void net_config_read(void *dev, unsigned int off, uint8_t *data,
-			    unsigned int size)
-{
-	struct virtio_net *n = dev;
-
-	for (unsigned int i = 0; i < size; i++)
-		data[i] = off + i < sizeof(n->config) ? n->config[off + i] : 0;
-}
-
 /* The backend learns the offloads once the driver has chosen. */
 static void net_apply_features(struct virtio_net *n, struct virtio_pci *vp)
 {
 	uint64_t f = virtio_pci_features(vp);
 
 	if (n->features_applied != f + 1) {
-		n->be->ops->set_offloads(n->be, f);
+		if (n->be->ops->set_offloads)
+			n->be->ops->set_offloads(n->be, f);
 		n->features_applied = f + 1;
 	}
 }
@@ -523,7 +515,7 @@ static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
 						    (1ull << VIRTIO_NET_F_MQ)
 					  : 0),
 		.config_size = NET_CONFIG_SIZE,
-		.config_read = net_config_read,
+		.config = n->config,
 		.queue_notify = net_queue_notify,
 		.reset = net_device_reset,
 	};

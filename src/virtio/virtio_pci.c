@@ -432,12 +432,10 @@ static void vp_bar_access(void *opaque, uint64_t off, uint8_t *data,
 		vp_update_intx(vp);
 	} else if (off >= DEVICE_OFF &&
 		   off + size <= DEVICE_OFF + vp->ops->config_size) {
-		if (is_write && vp->ops->config_write)
-			vp->ops->config_write(vp->dev, off - DEVICE_OFF, data,
-					      size);
-		else if (!is_write && vp->ops->config_read)
-			vp->ops->config_read(vp->dev, off - DEVICE_OFF, data,
-					     size);
+		/* Writes are ignored: no field a driver may write is offered. */
+		if (!is_write)
+			memcpy(data, vp->ops->config + (off - DEVICE_OFF),
+			       size);
 	} else if (!is_write) {
 		memset(data, 0, size);
 	}

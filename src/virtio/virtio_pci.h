@@ -20,11 +20,9 @@ struct virtio_device_ops {
 	unsigned int num_queues;
 	uint16_t queue_size; /* the maximum the driver may choose */
 	uint64_t features; /* device-specific bits; the transport adds its own */
+	/* The device-specific configuration, read-only to the driver. */
+	const uint8_t *config;
 	unsigned int config_size;
-	void (*config_read)(void *dev, unsigned int offset, uint8_t *data,
-			    unsigned int size);
-	void (*config_write)(void *dev, unsigned int offset,
-			     const uint8_t *data, unsigned int size);
 	/*
 	 * The driver made buffers available on queue q. Runs on the device's
 	 * I/O thread with the transport's lock held, so a reset waits for it.

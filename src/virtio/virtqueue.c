@@ -282,6 +282,29 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	ring_store(vq->used, USED_IDX, vq->used_idx, __ATOMIC_RELEASE);
 }
 
+int vq_chain_iov(const struct vq_chain *c, bool writable, size_t skip,
+		 size_t len, struct iovec *iov)
+{
+	int n = 0;
+
+	for (unsigned int i = 0; i < c->count && len; i++) {
+		const struct vq_seg *s = &c->seg[i];
+		size_t take;
+
+		if (s->device_writable != writable)
+			continue;
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		take = s->len - skip < len ? s->len - skip : len;
+		iov[n++] = (struct iovec){ (uint8_t *)s->host + skip, take };
+		len -= take;
+		skip = 0;
+	}
+	return n;
+}
+
 size_t vq_chain_read(const struct vq_chain *c, size_t skip, void *dst,
 		     size_t len)
 {

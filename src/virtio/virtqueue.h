@@ -16,6 +16,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "../core/guest_ram.h"
 
@@ -112,6 +113,13 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
  * writable part, and publishes it (used->idx, release ordering).
  */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
+/*
+ * An iovec over [skip, skip + len) of the chain's readable or writable
+ * part (len SIZE_MAX: to its end); iov has room for the chain's segments.
+ * Returns the number of iovecs.
+ */
+int vq_chain_iov(const struct vq_chain *c, bool writable, size_t skip,
+		 size_t len, struct iovec *iov);
 /* Copies up to len bytes of the chain's readable part from offset skip. */
 size_t vq_chain_read(const struct vq_chain *c, size_t skip, void *dst,
 		     size_t len);
