@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Process exit codes, documented in docs/cli.md. */
 enum scorpi_exit {
@@ -25,38 +26,116 @@ enum reboot_action {
 	REBOOT_EXIT, /* end the VMM with SCORPI_EXIT_REBOOT */
 };
 
+/* Where a device sits: -s places PCI devices, -u USB ones, -l LPC ones. */
+enum dev_bus {
+	DEV_BUS_PCI,
+	DEV_BUS_USB,
+	DEV_BUS_LPC,
+};
+
 #define VM_NAME_MAX 64
 #define VM_MIN_MEM (32ull << 20)
 /* xAPIC IDs are 8 bits and 0xFF is the broadcast ID. */
 #define VM_MAX_CPUS 254
 
 #define VM_MAX_DEVICES 32
+#define DEV_MAX_OPTIONS 24
+#define DEV_ID_MAX 32
 
 struct device_class;
 
-/* A device in a PCI slot, as -s places it. */
-struct dev_config {
-	unsigned int slot, func;
-	const struct device_class *cls;
-	const char *args; /* the text after "DEVICE,"; "" if none */
+/* One option of a device, as text: "on"/"off" for flags. */
+struct dev_option {
+	char *key;
+	char *value;
 };
 
-/* One VM description, whatever front end produced it. */
+/*
+ * A device as a front end described it. Options are checked against the
+ * device class's table when they are added, so every front end ends with
+ * the same normalized list (flags as "on"/"off", in the order given).
+ */
+struct dev_config {
+	enum dev_bus bus;
+	const struct device_class *cls;
+	unsigned int slot, func; /* PCI */
+	char *id; /* the user's name for it, or NULL */
+	char *parent; /* USB: the id of its controller, or NULL */
+	char *origin; /* for messages: "-s 2,virtio-blk" or "vm.yaml:12" */
+	unsigned int nopts;
+	struct dev_option opts[DEV_MAX_OPTIONS];
+};
+
+/* One VM description, whatever front end produced it; it owns its strings. */
 struct vm_config {
 	char name[VM_NAME_MAX];
 	unsigned int cpus;
 	uint64_t mem_size;
-	const char *kernel;
-	const char *initrd;
-	const char *cmdline;
+	char *kernel;
+	char *initrd;
+	char *cmdline;
+	char *bootrom;
+	char *bootvars;
+	char *stats; /* where VM exit counters are written, or NULL */
 	enum console_mode console;
 	enum reboot_action on_reboot;
 	struct dev_config devices[VM_MAX_DEVICES];
 	unsigned int ndevices;
+	/* The host bridge, always at 0:0: where -s 0,hostbridge lands. */
+	struct dev_config hostbridge;
 };
 
 void config_init(struct vm_config *cfg);
+void config_free(struct vm_config *cfg);
+/* A deep copy; returns -1 when out of memory (dst is then empty). */
+int config_copy(struct vm_config *dst, const struct vm_config *src);
 int parse_size(const char *s, uint64_t *out);
+int parse_bool(const char *s, bool *out);
+
+/*
+ * Sets one VM property by its YAML key (name, cpu, memory, console,
+ * reboot, bootrom, bootvars, kernel, initrd, cmdline, stats). `where`
+ * starts every message ("-c", "vm.yaml:3: cpu"). Returns -1 after
+ * printing why not.
+ */
+int config_set(struct vm_config *cfg, const char *key, const char *value,
+	       const char *where);
+
+/*
+ * Adds a device: bus, class name and, for PCI, slot and function. Options
+ * follow with config_device_option. Returns the new device or NULL after
+ * printing why not (unknown device, bus mismatch, taken slot, too many).
+ * The host bridge is accepted at 0:0 and adds nothing: the result is
+ * cfg->hostbridge, outside the device list, and *added is false.
+ */
+struct dev_config *config_add_device(struct vm_config *cfg, enum dev_bus bus,
+				     const char *name, unsigned int slot,
+				     unsigned int func, const char *where,
+				     bool *added);
+/* Adds KEY=VALUE to a device, checked against its class; -1 if bad. */
+int config_device_option(struct dev_config *dc, const char *key,
+			 const char *value, const char *where);
+/* Parses "OPT,OPT,KEY=VALUE,..." as -s and -u give them. */
+int config_device_options(struct dev_config *dc, const char *text,
+			  const char *where);
+
+/* Checks of the whole description, before anything is opened or made. */
 int config_check(const struct vm_config *cfg);
+/* The description as canonical YAML, which config_load_yaml reads back. */
+void config_write_yaml(const struct vm_config *cfg, FILE *out);
+
+/* Reads a YAML VM file (config-yaml.c); filename is for messages. */
+int config_load_yaml(struct vm_config *cfg, const char *text, size_t len,
+		     const char *filename);
+int config_load_yaml_file(struct vm_config *cfg, const char *path);
+
+/* An option's value (the last one given), or NULL. */
+const char *dev_opt(const struct dev_config *dc, const char *key);
+bool dev_opt_bool(const struct dev_config *dc, const char *key);
+/* The n-th value of a repeatable option, or NULL. */
+const char *dev_opt_nth(const struct dev_config *dc, const char *key,
+			unsigned int n);
+
+const char *dev_bus_name(enum dev_bus bus);
 
 #endif

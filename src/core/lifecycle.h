@@ -9,6 +9,7 @@ enum vm_request {
 	VM_REQ_RESET,
 	VM_REQ_TRIPLE_FAULT,
 	VM_REQ_STOP, /* the host asked: signal or console escape */
+	VM_REQ_HOST_RESET, /* the host asked for a reset in place */
 	VM_REQ_ERROR,
 };
 

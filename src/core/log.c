@@ -5,6 +5,7 @@
  * stderr is a terminal.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,26 @@ int log_debug_enabled(void)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+struct log_capture {
+	char *buf;
+	size_t len;
+	bool taken;
+};
+
+static __thread struct log_capture capture;
+
+void log_capture_begin(char *buf, size_t len)
+{
+	capture = (struct log_capture){ buf, len, false };
+	if (len)
+		buf[0] = 0;
+}
+
+void log_capture_end(void)
+{
+	capture = (struct log_capture){ 0 };
+}
+
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
 	char buf[1024];
@@ -28,6 +49,14 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
 	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	if (capture.buf) {
+		if (!capture.taken && capture.len && !*level) {
+			snprintf(capture.buf, capture.len, "%s",
+				 buf + strlen("scorpi: "));
+			capture.taken = true;
+		}
+		return;
+	}
 	/* One write, so that lines from several threads do not interleave. */
 	n = strlen(buf);
 	if ((size_t)n > sizeof(buf) - 3)

@@ -102,6 +102,16 @@ struct hv *hv_open(void)
 		free(hv);
 		return NULL;
 	}
+	/*
+	 * PVM (kvm_pvm) offers /dev/kvm without hardware virtualization, but
+	 * only for guest kernels built to run under it: a standard kernel
+	 * never gets going, so say so rather than spin.
+	 */
+	if (access("/sys/module/kvm_pvm", F_OK) == 0) {
+		log_error(
+			"/dev/kvm is PVM (the kvm_pvm module), which runs only guest kernels built for PVM; run Scorpi inside the nested L1 as tests/run does (docs/testing.md)");
+		goto fail;
+	}
 	if (ioctl(hv->fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
 		log_error("/dev/kvm speaks an unknown KVM API version");
 		goto fail;

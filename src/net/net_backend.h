@@ -13,6 +13,7 @@
  * (slirp) or a tap interface. Calls come from the device's I/O thread.
  */
 struct net_backend;
+struct net_hostfwd;
 
 #define NET_MAX_QUEUES 8
 
@@ -37,6 +38,10 @@ struct net_backend_ops {
 	/* Only queues [0, n) carry traffic now: the driver's choice. NULL
 	 * for a backend with one queue. */
 	void (*set_queues)(struct net_backend *nb, unsigned int n);
+	/* Adds or removes a port forward while running (slirp; NULL for a
+	 * tap). Any thread; returns -1 with errno set when it fails. */
+	int (*hostfwd)(struct net_backend *nb, const struct net_hostfwd *h,
+		       bool add);
 	void (*destroy)(struct net_backend *nb);
 };
 
@@ -56,6 +61,9 @@ struct net_hostfwd {
 	uint32_t host_addr; /* network order; 0: any */
 	uint16_t host_port, guest_port;
 };
+
+/* Parses tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT; -1 if malformed. */
+int net_parse_hostfwd(const char *spec, struct net_hostfwd *h);
 
 struct net_slirp_options {
 	unsigned int nhostfwd;

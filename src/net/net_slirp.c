@@ -54,6 +54,14 @@ struct slirp_backend {
 	pthread_mutex_t lock; /* the queues and stop */
 	struct frame_queue to_slirp, to_guest;
 	bool stop;
+	/*
+	 * A hostfwd rule to add or remove at run time: slirp is not thread
+	 * safe, so its own thread does it and tells the result through done.
+	 */
+	pthread_cond_t fwd_done;
+	const struct net_hostfwd *fwd;
+	bool fwd_add;
+	int fwd_result, fwd_errno;
 	/* Owned by the slirp thread. */
 	struct pollfd *pfds;
 	unsigned int npfds, pfds_cap;
@@ -285,6 +293,30 @@ static uint32_t next_timer_ms(struct slirp_backend *s, uint32_t timeout)
 	return timeout;
 }
 
+static int apply_hostfwd(Slirp *slirp, const struct net_hostfwd *h, bool add)
+{
+	struct in_addr host = { .s_addr = h->host_addr };
+	struct in_addr guest;
+
+	inet_pton(AF_INET, "10.0.2.15", &guest);
+	if (add)
+		return slirp_add_hostfwd(slirp, h->udp, host, h->host_port,
+					 guest, h->guest_port);
+	return slirp_remove_hostfwd(slirp, h->udp, host, h->host_port);
+}
+
+/* On the slirp thread, with s->lock held. */
+static void run_hostfwd_request(struct slirp_backend *s)
+{
+	if (!s->fwd)
+		return;
+	errno = 0;
+	s->fwd_result = apply_hostfwd(s->slirp, s->fwd, s->fwd_add);
+	s->fwd_errno = errno;
+	s->fwd = NULL;
+	pthread_cond_broadcast(&s->fwd_done);
+}
+
 static void *slirp_thread(void *arg)
 {
 	struct slirp_backend *s = arg;
@@ -313,6 +345,7 @@ static void *slirp_thread(void *arg)
 				pthread_mutex_unlock(&s->lock);
 				return NULL;
 			}
+			run_hostfwd_request(s);
 			f = queue_take(&s->to_slirp);
 			pthread_mutex_unlock(&s->lock);
 			if (!f)
@@ -369,6 +402,28 @@ static ssize_t slirp_recv(struct net_backend *nb, unsigned int q, void *buf,
 	return ret;
 }
 
+static int slirp_hostfwd(struct net_backend *nb, const struct net_hostfwd *h,
+			 bool add)
+{
+	struct slirp_backend *s = (struct slirp_backend *)nb;
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->fwd && !s->stop) /* one request at a time */
+		pthread_cond_wait(&s->fwd_done, &s->lock);
+	s->fwd = h;
+	s->fwd_add = add;
+	signal_fd(s->wake_fd);
+	while (s->fwd == h && !s->stop)
+		pthread_cond_wait(&s->fwd_done, &s->lock);
+	ret = s->fwd == h ? -1 : s->fwd_result;
+	if (s->fwd == h)
+		s->fwd = NULL;
+	errno = s->fwd_errno;
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 static void slirp_destroy(struct net_backend *nb)
 {
 	struct slirp_backend *s = (struct slirp_backend *)nb;
@@ -376,6 +431,7 @@ static void slirp_destroy(struct net_backend *nb)
 	if (s->thread_started) {
 		pthread_mutex_lock(&s->lock);
 		s->stop = true;
+		pthread_cond_broadcast(&s->fwd_done);
 		pthread_mutex_unlock(&s->lock);
 		signal_fd(s->wake_fd);
 		pthread_join(s->thread, NULL);
@@ -391,6 +447,7 @@ static void slirp_destroy(struct net_backend *nb)
 	if (nb->rx_fd[0] >= 0)
 		close(nb->rx_fd[0]);
 	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->fwd_done);
 	free(s->pfds);
 	free(s);
 }
@@ -398,6 +455,7 @@ static void slirp_destroy(struct net_backend *nb)
 static const struct net_backend_ops slirp_ops = {
 	.send = slirp_send,
 	.recv = slirp_recv,
+	.hostfwd = slirp_hostfwd,
 	.destroy = slirp_destroy,
 };
 
@@ -411,13 +469,13 @@ struct net_backend *net_slirp_create(const struct net_slirp_options *o)
 		.if_mtu = 1500,
 		.if_mru = 1500,
 	};
-	struct in_addr guest;
 
 	if (!s)
 		return NULL;
 	s->nb.ops = &slirp_ops;
 	s->nb.nqueues = 1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->fwd_done, NULL);
 	queue_init(&s->to_slirp);
 	queue_init(&s->to_guest);
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -431,7 +489,6 @@ struct net_backend *net_slirp_create(const struct net_slirp_options *o)
 	inet_pton(AF_INET, "10.0.2.2", &cfg.vhost);
 	inet_pton(AF_INET, "10.0.2.15", &cfg.vdhcp_start);
 	inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
-	guest = cfg.vdhcp_start;
 	s->slirp = slirp_new(&cfg, &slirp_callbacks, s);
 	if (!s->slirp) {
 		log_error("virtio-net slirp: cannot start user networking");
@@ -439,10 +496,8 @@ struct net_backend *net_slirp_create(const struct net_slirp_options *o)
 	}
 	for (unsigned int i = 0; i < o->nhostfwd; i++) {
 		const struct net_hostfwd *h = &o->hostfwd[i];
-		struct in_addr host = { .s_addr = h->host_addr };
 
-		if (slirp_add_hostfwd(s->slirp, h->udp, host, h->host_port,
-				      guest, h->guest_port) < 0) {
+		if (apply_hostfwd(s->slirp, h, true) < 0) {
 			log_error(
 				"virtio-net: hostfwd=%s::%u-:%u: cannot listen on host port %u: %s",
 				h->udp ? "udp" : "tcp", h->host_port,

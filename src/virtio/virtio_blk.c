@@ -78,70 +78,51 @@ struct virtio_blk {
 	uint32_t queues_completed; /* bit q: queue q got used entries */
 };
 
-static int blk_parse(const char *args, struct blk_options *o)
+static int blk_parse(const struct dev_config *dc, struct blk_options *o)
 {
-	char buf[4352];
-	char *tok, *save = NULL;
-	bool first = true;
+	const char *path = dev_opt(dc, "path");
+	const char *serial = dev_opt(dc, "serial");
+	const char *aio = dev_opt(dc, "aio");
 
 	memset(o, 0, sizeof(*o));
-	if (strlen(args) >= sizeof(buf)) {
-		log_error("virtio-blk: options too long");
+	o->ro = dev_opt_bool(dc, "ro");
+	o->direct = dev_opt_bool(dc, "direct");
+	if (aio && !strcmp(aio, "io_uring")) {
+		o->aio = AIO_IO_URING;
+	} else if (aio && !strcmp(aio, "threads")) {
+		o->aio = AIO_THREADS;
+	} else if (aio) {
+		log_error(
+			"%s: virtio-blk: aio=%s: the engines are aio=io_uring and aio=threads",
+			dc->origin, aio);
 		return -1;
 	}
-	strcpy(buf, args);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save), first = false) {
-		if (!strcmp(tok, "ro")) {
-			o->ro = true;
-		} else if (!strcmp(tok, "direct")) {
-			o->direct = true;
-		} else if (!strcmp(tok, "aio=io_uring")) {
-			o->aio = AIO_IO_URING;
-		} else if (!strcmp(tok, "aio=threads")) {
-			o->aio = AIO_THREADS;
-		} else if (!strncmp(tok, "aio=", 4)) {
-			log_error(
-				"virtio-blk: %s: the engines are aio=io_uring and aio=threads",
-				tok);
-			return -1;
-		} else if (!strncmp(tok, "serial=", 7)) {
-			if (strlen(tok + 7) > BLK_ID_BYTES) {
-				log_error(
-					"virtio-blk: serial=%s: at most %d characters",
-					tok + 7, BLK_ID_BYTES);
-				return -1;
-			}
-			strcpy(o->serial, tok + 7);
-		} else if (!strncmp(tok, "path=", 5) ||
-			   (first && !strchr(tok, '='))) {
-			const char *p = strchr(tok, '=') ? tok + 5 : tok;
-
-			if (strlen(p) >= sizeof(o->path)) {
-				log_error("virtio-blk: path too long");
-				return -1;
-			}
-			strcpy(o->path, p);
-		} else {
-			log_error(
-				"virtio-blk: unknown option '%s' (PATH[,ro][,serial=ID][,direct][,aio=io_uring|threads])",
-				tok);
-			return -1;
-		}
-	}
-	if (!o->path[0]) {
-		log_error("virtio-blk: no image: -s SLOT,virtio-blk,PATH[,ro]");
+	if (serial && strlen(serial) > BLK_ID_BYTES) {
+		log_error("%s: virtio-blk: serial=%s: at most %d characters",
+			  dc->origin, serial, BLK_ID_BYTES);
 		return -1;
 	}
+	if (serial)
+		strcpy(o->serial, serial);
+	if (!path) {
+		log_error("%s: virtio-blk: no image: -s SLOT,virtio-blk,PATH[,ro]",
+			  dc->origin);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(o->path)) {
+		log_error("%s: virtio-blk: path too long", dc->origin);
+		return -1;
+	}
+	strcpy(o->path, path);
 	return 0;
 }
 
-static int blk_check(const char *args)
+static int blk_check(const struct dev_config *dc)
 {
 	struct blk_options o;
 	struct stat st;
 
-	if (blk_parse(args, &o) < 0)
+	if (blk_parse(dc, &o) < 0)
 		return -1;
 	if (stat(o.path, &st) < 0) {
 		log_error("virtio-blk %s: %s", o.path, strerror(errno));
@@ -472,15 +453,16 @@ static void blk_device_reset(void *dev)
 		aio_drain(b->aio, blk_io_done, b);
 }
 
-static void *blk_create(struct vm *vm, unsigned int devfn, const char *args)
+static void *blk_create(struct vm *vm, const struct dev_config *dc)
 {
+	unsigned int devfn = dc->slot << 3 | dc->func;
 	struct virtio_blk *b = calloc(1, sizeof(*b));
 	unsigned int queues = vm->cfg.cpus;
 
 	if (!b)
 		return NULL;
 	b->fd = -1;
-	if (blk_parse(args, &b->opt) < 0 || blk_open(b) < 0)
+	if (blk_parse(dc, &b->opt) < 0 || blk_open(b) < 0)
 		goto fail;
 	if (queues > BLK_MAX_QUEUES)
 		queues = BLK_MAX_QUEUES;
@@ -550,13 +532,25 @@ static void blk_destroy(void *state)
 	free(b);
 }
 
+static const struct dev_opt_spec blk_opts[] = {
+	{ "path", DEV_OPT_STRING, false, "the raw image file or block device" },
+	{ "ro", DEV_OPT_BOOL, false, "read-only" },
+	{ "serial", DEV_OPT_STRING, false, "the disk's serial, up to 20 bytes" },
+	{ "direct", DEV_OPT_BOOL, false, "O_DIRECT: bypass the host page cache" },
+	{ "aio", DEV_OPT_STRING, false, "io_uring (default) or threads" },
+	{ NULL },
+};
+
 const struct device_class virtio_blk_class = {
 	.name = "virtio-blk",
-	.help = "virtio-blk,PATH[,ro][,serial=ID][,direct][,aio=io_uring|threads]\n"
-		"                          a disk: raw image file or block device",
+	.help = "a disk: raw image file or block device",
+	.bus = DEV_BUS_PCI,
+	.positional = "path",
+	.opts = blk_opts,
 	.check = blk_check,
 	.create = blk_create,
 	.attach = blk_attach,
 	.reset = blk_reset,
 	.destroy = blk_destroy,
+	.state = virtio_device_state,
 };

@@ -93,34 +93,19 @@ struct con_options {
 	char path[CON_MAX_NAMED][sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-static int con_parse(const char *args, struct con_options *o)
+static int con_parse(const struct dev_config *dc, struct con_options *o)
 {
-	char buf[2048];
-	char *tok, *save = NULL;
+	const char *spec;
 
 	memset(o, 0, sizeof(*o));
-	if (!args)
-		return 0;
-	if (strlen(args) >= sizeof(buf)) {
-		log_error("virtio-console: options too long");
-		return -1;
-	}
-	strcpy(buf, args);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *name = tok + 5, *colon = strchr(tok, ':');
+	for (unsigned int i = 0; (spec = dev_opt_nth(dc, "port", i)); i++) {
+		const char *name = spec, *colon = strchr(spec, ':');
 		size_t nlen;
 
-		if (strncmp(tok, "port=", 5)) {
-			log_error(
-				"virtio-console: unknown option '%s' (port=NAME:SOCKETPATH)",
-				tok);
-			return -1;
-		}
 		if (!colon || !colon[1]) {
 			log_error(
-				"virtio-console: %s: expected port=NAME:SOCKETPATH",
-				tok);
+				"virtio-console: port=%s: expected port=NAME:SOCKETPATH",
+				spec);
 			return -1;
 		}
 		nlen = colon - name;
@@ -129,14 +114,14 @@ static int con_parse(const char *args, struct con_options *o)
 			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") <
 			    nlen) {
 			log_error(
-				"virtio-console: %s: a port name is 1 to %d letters, digits, '.', '_' or '-'",
-				tok, CON_NAME_MAX);
+				"virtio-console: port=%s: a port name is 1 to %d letters, digits, '.', '_' or '-'",
+				spec, CON_NAME_MAX);
 			return -1;
 		}
 		if (strlen(colon + 1) >= sizeof(o->path[0])) {
 			log_error(
-				"virtio-console: %s: a socket path is at most %zu bytes",
-				tok, sizeof(o->path[0]) - 1);
+				"virtio-console: port=%s: a socket path is at most %zu bytes",
+				spec, sizeof(o->path[0]) - 1);
 			return -1;
 		}
 		if (o->n == CON_MAX_NAMED) {
@@ -150,8 +135,8 @@ static int con_parse(const char *args, struct con_options *o)
 			if (!strcmp(o->name[i], o->name[o->n]) ||
 			    !strcmp(o->path[i], colon + 1)) {
 				log_error(
-					"virtio-console: %s: the name or path is already taken",
-					tok);
+					"virtio-console: port=%s: the name or path is already taken",
+					spec);
 				return -1;
 			}
 		}
@@ -160,11 +145,11 @@ static int con_parse(const char *args, struct con_options *o)
 	return 0;
 }
 
-static int con_check(const char *args)
+static int con_check(const struct dev_config *dc)
 {
 	struct con_options o;
 
-	return con_parse(args, &o);
+	return con_parse(dc, &o);
 }
 
 static unsigned int port_rx_queue(unsigned int id)
@@ -579,8 +564,9 @@ static void con_free(struct virtio_console *c)
 	free(c);
 }
 
-static void *con_create(struct vm *vm, unsigned int devfn, const char *args)
+static void *con_create(struct vm *vm, const struct dev_config *dc)
 {
+	unsigned int devfn = dc->slot << 3 | dc->func;
 	struct virtio_console *c = calloc(1, sizeof(*c));
 	struct con_options o;
 	unsigned int nports = 1;
@@ -592,7 +578,7 @@ static void *con_create(struct vm *vm, unsigned int devfn, const char *args)
 	c->term_fd = -1;
 	for (unsigned int i = 0; i < CON_MAX_PORTS; i++)
 		c->ports[i].listen_fd = c->ports[i].client_fd = -1;
-	if (con_parse(args, &o) < 0)
+	if (con_parse(dc, &o) < 0)
 		goto fail;
 	/* Port 0 is the console, for the first device, if asked for. */
 	if (vm->cfg.console == CONSOLE_VIRTIO && !vm->console_taken &&
@@ -661,13 +647,20 @@ static void con_destroy(void *state)
 	con_free(state);
 }
 
+static const struct dev_opt_spec con_opts[] = {
+	{ "port", DEV_OPT_STRING, true, "NAME:SOCKETPATH, a port on a Unix socket" },
+	{ NULL },
+};
+
 const struct device_class virtio_console_class = {
 	.name = "virtio-console",
-	.help = "virtio-console[,port=NAME:SOCKETPATH]...\n"
-		"                          ports on Unix sockets; hvc0 with -o console=virtio",
+	.help = "serial ports on Unix sockets; hvc0 with -o console=virtio",
+	.bus = DEV_BUS_PCI,
+	.opts = con_opts,
 	.check = con_check,
 	.create = con_create,
 	.attach = con_attach,
 	.reset = con_reset,
 	.destroy = con_destroy,
+	.state = virtio_device_state,
 };

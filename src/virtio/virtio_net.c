@@ -88,7 +88,7 @@ static int parse_port(const char *s, const char *end, uint16_t *port)
 }
 
 /* hostfwd=tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT */
-static int parse_hostfwd(const char *spec, struct net_hostfwd *h)
+int net_parse_hostfwd(const char *spec, struct net_hostfwd *h)
 {
 	char addr[64];
 	const char *p = spec, *colon, *dash;
@@ -133,89 +133,90 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return mac[0] & 1 ? -1 : 0; /* a multicast address is no NIC's */
 }
 
-static int net_parse(const char *args, struct net_options *o)
+static int net_parse(const struct dev_config *dc, struct net_options *o)
 {
-	char buf[1024];
-	char *tok, *save = NULL;
-	bool backend = false;
+	const char *backend = dev_opt(dc, "backend");
+	const char *tap = dev_opt(dc, "tap");
+	const char *ifname = dev_opt(dc, "ifname");
+	const char *mac = dev_opt(dc, "mac");
+	const char *where = dc->origin, *fwd;
 
 	memset(o, 0, sizeof(*o));
-	if (!args || strlen(args) >= sizeof(buf)) {
-		log_error(
-			"virtio-net: %s",
-			args ? "options too long"
-			     : "no backend: virtio-net,slirp or virtio-net,tap=IFNAME");
+	/* tap=IFNAME says both at once. */
+	if (tap && backend) {
+		log_error("%s: virtio-net: 'tap=%s': one backend only", where,
+			  tap);
 		return -1;
 	}
-	strcpy(buf, args);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "slirp") || !strncmp(tok, "tap=", 4)) {
-			if (backend) {
-				log_error("virtio-net: '%s': one backend only",
-					  tok);
-				return -1;
-			}
-			backend = true;
-			if (tok[0] == 't') {
-				o->tap = true;
-				if (!tok[4] || strlen(tok + 4) >= IFNAMSIZ ||
-				    strchr(tok + 4, '/')) {
-					log_error(
-						"virtio-net: %s: an interface name is 1 to %d characters, no '/'",
-						tok, IFNAMSIZ - 1);
-					return -1;
-				}
-				strcpy(o->ifname, tok + 4);
-			}
-		} else if (!strncmp(tok, "mac=", 4)) {
-			if (parse_mac(tok + 4, o->mac) < 0) {
-				log_error(
-					"virtio-net: %s: not a unicast MAC address like 52:54:00:12:34:56",
-					tok);
-				return -1;
-			}
-			o->have_mac = true;
-		} else if (!strncmp(tok, "hostfwd=", 8)) {
-			if (o->slirp.nhostfwd == NET_MAX_HOSTFWD) {
-				log_error(
-					"virtio-net: at most %d hostfwd rules",
-					NET_MAX_HOSTFWD);
-				return -1;
-			}
-			if (parse_hostfwd(
-				    tok + 8,
-				    &o->slirp.hostfwd[o->slirp.nhostfwd++]) <
-			    0) {
-				log_error(
-					"virtio-net: %s: expected hostfwd=tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
-					tok);
-				return -1;
-			}
-		} else {
-			log_error(
-				"virtio-net: unknown option '%s' (slirp[,hostfwd=...] or tap=IFNAME, [,mac=...])",
-				tok);
-			return -1;
-		}
+	if (tap && ifname) {
+		log_error("%s: virtio-net: tap= and ifname= both name the tap",
+			  where);
+		return -1;
+	}
+	if (tap) {
+		backend = "tap";
+		ifname = tap;
 	}
 	if (!backend) {
 		log_error(
-			"virtio-net: no backend: virtio-net,slirp or virtio-net,tap=IFNAME");
+			"%s: virtio-net: no backend: virtio-net,slirp or virtio-net,tap=IFNAME",
+			where);
 		return -1;
 	}
-	if (o->tap && o->slirp.nhostfwd) {
-		log_error("virtio-net: hostfwd= is for slirp, not tap");
+	if (!strcmp(backend, "tap")) {
+		o->tap = true;
+		if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ ||
+		    strchr(ifname, '/')) {
+			log_error(
+				"%s: virtio-net: tap=%s: an interface name is 1 to %d characters, no '/'",
+				where, ifname ? ifname : "", IFNAMSIZ - 1);
+			return -1;
+		}
+		strcpy(o->ifname, ifname);
+	} else if (strcmp(backend, "slirp")) {
+		log_error("%s: virtio-net: backend=%s: expected slirp or tap",
+			  where, backend);
 		return -1;
+	} else if (ifname) {
+		log_error("%s: virtio-net: ifname= is for a tap backend",
+			  where);
+		return -1;
+	}
+	if (mac && parse_mac(mac, o->mac) < 0) {
+		log_error(
+			"%s: virtio-net: mac=%s: not a unicast MAC address like 52:54:00:12:34:56",
+			where, mac);
+		return -1;
+	}
+	o->have_mac = mac != NULL;
+	for (unsigned int i = 0; (fwd = dev_opt_nth(dc, "hostfwd", i)); i++) {
+		if (o->tap) {
+			log_error("%s: virtio-net: hostfwd= is for slirp, not tap",
+				  where);
+			return -1;
+		}
+		if (o->slirp.nhostfwd == NET_MAX_HOSTFWD) {
+			log_error("%s: virtio-net: at most %d hostfwd rules",
+				  where, NET_MAX_HOSTFWD);
+			return -1;
+		}
+		if (net_parse_hostfwd(fwd,
+				      &o->slirp.hostfwd[o->slirp.nhostfwd++]) <
+		    0) {
+			log_error(
+				"%s: virtio-net: hostfwd=%s: expected hostfwd=tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
+				where, fwd);
+			return -1;
+		}
 	}
 	return 0;
 }
 
-static int net_check(const char *args)
+static int net_check(const struct dev_config *dc)
 {
 	struct net_options o;
 
-	return net_parse(args, &o);
+	return net_parse(dc, &o);
 }
 
 /* The backend learns the offloads once the driver has chosen. */
@@ -465,15 +466,16 @@ static void net_free(struct virtio_net *n)
 	free(n);
 }
 
-static void *net_create(struct vm *vm, unsigned int devfn, const char *args)
+static void *net_create(struct vm *vm, const struct dev_config *dc)
 {
+	unsigned int devfn = dc->slot << 3 | dc->func;
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	struct net_options o;
 	uint64_t offloads = 0;
 
 	if (!n)
 		return NULL;
-	if (net_parse(args, &o) < 0)
+	if (net_parse(dc, &o) < 0)
 		goto fail;
 	/* A pair per vCPU where the tap has the queues for it. */
 	n->be = o.tap ? net_tap_create(o.ifname, vm->cfg.cpus)
@@ -551,14 +553,54 @@ static void net_destroy(void *state)
 	net_free(state);
 }
 
+static int net_control(void *state, const char *command, const char *arg,
+		       char *msg, size_t msglen)
+{
+	struct virtio_net *n = state;
+	struct net_hostfwd h;
+	bool add = !strcmp(command, "hostfwd-add");
+
+	if (!add && strcmp(command, "hostfwd-remove"))
+		return DEV_CONTROL_UNKNOWN;
+	if (!n->be->ops->hostfwd)
+		return DEV_CONTROL_UNKNOWN; /* a tap: nothing to forward */
+	if (!arg || net_parse_hostfwd(arg, &h) < 0) {
+		snprintf(msg, msglen,
+			 "%s: expected tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
+			 arg ? arg : "no rule");
+		return -1;
+	}
+	if (n->be->ops->hostfwd(n->be, &h, add) < 0) {
+		snprintf(msg, msglen, "%s %s: %s", add ? "cannot add" : "no rule",
+			 arg,
+			 add ? strerror(errno ? errno : EADDRINUSE) :
+			       "is forwarded");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct dev_opt_spec net_opts[] = {
+	{ "backend", DEV_OPT_STRING, false, "slirp (user networking) or tap" },
+	{ "tap", DEV_OPT_STRING, false, "IFNAME: backend=tap on this tap" },
+	{ "ifname", DEV_OPT_STRING, false, "the tap interface" },
+	{ "mac", DEV_OPT_STRING, false, "MAC address, e.g. 52:54:00:12:34:56" },
+	{ "hostfwd", DEV_OPT_STRING, true,
+	  "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT (slirp)" },
+	{ NULL },
+};
+
 const struct device_class virtio_net_class = {
 	.name = "virtio-net",
-	.help = "virtio-net,slirp[,hostfwd=tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
-		"virtio-net,tap=IFNAME[,mac=MAC]\n"
-		"                          a network card: user networking or a tap",
+	.help = "a network card: user networking (slirp) or a tap",
+	.bus = DEV_BUS_PCI,
+	.positional = "backend",
+	.opts = net_opts,
 	.check = net_check,
 	.create = net_create,
 	.attach = net_attach,
 	.reset = net_reset,
 	.destroy = net_destroy,
+	.state = virtio_device_state,
+	.control = net_control,
 };

@@ -573,6 +573,23 @@ void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused)
 	}
 }
 
+/* The device's state in one word, for the control socket. */
+const char *virtio_pci_state(struct virtio_pci *vp)
+{
+	uint8_t st = __atomic_load_n(&vp->status, __ATOMIC_RELAXED);
+
+	if (vp->failed || (st & STATUS_NEEDS_RESET))
+		return "needs-reset";
+	if (st & STATUS_DRIVER_OK)
+		return "driver-ok";
+	return st ? "initialising" : "reset";
+}
+
+const char *virtio_device_state(void *state)
+{
+	return virtio_pci_state(*(struct virtio_pci **)state);
+}
+
 bool virtio_pci_driver_ok(struct virtio_pci *vp)
 {
 	return (vp->status & STATUS_DRIVER_OK) && !vp->failed;

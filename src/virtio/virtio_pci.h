@@ -56,6 +56,13 @@ void virtio_pci_unwatch_fd(struct virtio_pci *vp, int fd);
 void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused);
 /* The driver has set DRIVER_OK and the device has not failed. */
 bool virtio_pci_driver_ok(struct virtio_pci *vp);
+/* "reset", "initialising", "driver-ok" or "needs-reset". */
+const char *virtio_pci_state(struct virtio_pci *vp);
+/*
+ * The same for a device class's state hook: every virtio device's state
+ * starts with its struct virtio_pci pointer.
+ */
+const char *virtio_device_state(void *state);
 
 /* Helpers for device code running in queue_notify. */
 struct virtqueue *virtio_pci_queue(struct virtio_pci *vp, unsigned int q);

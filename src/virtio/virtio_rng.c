@@ -69,21 +69,11 @@ static const struct virtio_device_ops rng_ops = {
 	.queue_notify = rng_queue_notify,
 };
 
-static int rng_check(const char *args)
-{
-	if (args && *args) {
-		log_error("virtio-rnd: unknown option '%s' (it takes none)",
-			  args);
-		return -1;
-	}
-	return 0;
-}
-
-static void *rng_create(struct vm *vm, unsigned int devfn, const char *args)
+static void *rng_create(struct vm *vm, const struct dev_config *dc)
 {
 	struct virtio_rng *rng = calloc(1, sizeof(*rng));
+	unsigned int devfn = dc->slot << 3 | dc->func;
 
-	(void)args;
 	if (!rng)
 		return NULL;
 	rng->vp = virtio_pci_create(vm, "virtio-rnd", devfn, &rng_ops, rng);
@@ -115,10 +105,11 @@ static void rng_destroy(void *state)
 const struct device_class virtio_rng_class = {
 	.name = "virtio-rnd",
 	.alias = "virtio-rng",
-	.help = "virtio-rnd                entropy from the host's getrandom() (alias virtio-rng)",
-	.check = rng_check,
+	.help = "entropy from the host's getrandom()",
+	.bus = DEV_BUS_PCI,
 	.create = rng_create,
 	.attach = rng_attach,
 	.reset = rng_reset,
 	.destroy = rng_destroy,
+	.state = virtio_device_state,
 };

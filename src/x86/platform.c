@@ -69,7 +69,9 @@ struct platform *platform_create(struct vm *vm)
 	struct platform *p = calloc(1, sizeof(*p));
 	struct irq_line com1_irq = vm_irq_line(vm, X86_COM1_IRQ);
 	struct irq_line sci = vm_irq_line(vm, X86_SCI_IRQ);
-	struct chardev out = { 0 };
+	/* COM1's output always reaches listeners; the terminal too, unless
+	 * a virtio-console port has it. */
+	struct chardev out = vm->console_out;
 	uint64_t mmio64, mmio64_size;
 	int err = 0;
 
@@ -80,9 +82,6 @@ struct platform *platform_create(struct vm *vm)
 		free(p);
 		return NULL;
 	}
-	/* COM1 has the terminal unless a virtio-console port does. */
-	if (vm->console && vm->cfg.console == CONSOLE_STDIO)
-		console_chardev(vm->console, &out);
 	p->com1 = uart_16550_create(&com1_irq, &out);
 	p->rtc = rtc_cmos_create();
 	p->pm = acpi_pm_create(&sci, &vm->control);
@@ -171,6 +170,12 @@ void platform_reset(struct platform *p)
 	uart_16550_reset(p->com1);
 	acpi_pm_reset(p->pm);
 	pci_host_reset(p->pci);
+}
+
+int platform_power_button(struct platform *p)
+{
+	acpi_pm_power_button(p->pm);
+	return 0;
 }
 
 struct pci_bus *platform_pci_bus(struct platform *p)

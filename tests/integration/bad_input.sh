@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/report.sh"
 
 [ $# -eq 3 ] || { echo "usage: $0 SCORPI KERNEL INITRD" >&2; exit 2; }
-scorpi=$1 kernel=$2 initrd=$3
+scorpi=$(realpath "$1") kernel=$2 initrd=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -17,13 +17,28 @@ head -c 65536 /dev/urandom >"$tmp/random.bin"
 : >"$tmp/empty"
 printf 'not a kernel at all\n' >"$tmp/text"
 
-# bad NAME PATTERN ARGS...: exit 1, one line on stderr matching PATTERN.
+# bad NAME PATTERN ARGS...: exit 1, one line on stderr matching PATTERN,
+# a message no other case gave, and nothing created (it runs in an empty
+# directory, and the control socket path used below stays absent).
+mkdir -p "$tmp/cwd"
+: >"$tmp/messages"
 bad()
 {
 	local name=$1 pattern=$2
 	shift 2
-	timeout 20 "${as_user[@]}" "$scorpi" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	(cd "$tmp/cwd" && timeout 20 "${as_user[@]}" "$scorpi" "$@") \
+		>"$tmp/out" 2>"$tmp/err" </dev/null
 	local rc=$?
+	if [ -n "$(ls -A "$tmp/cwd")" ] || [ -e "$tmp/ctl.sock" ]; then
+		report_fail "bad-input-$name" "it left $(ls -A "$tmp/cwd") $(ls "$tmp/ctl.sock" 2>/dev/null) behind"
+		rm -rf "$tmp/cwd"/* "$tmp/ctl.sock"
+		return
+	fi
+	if [ -n "${unique:-}" ] && grep -qxF -- "$(cat "$tmp/err")" "$tmp/messages"; then
+		report_fail "bad-input-$name" "the same message as another case: $(cat "$tmp/err")"
+		return
+	fi
+	cat "$tmp/err" >>"$tmp/messages"
 	if [ "$rc" -ne 1 ]; then
 		report_fail "bad-input-$name" "exit status $rc, expected 1"
 		sed 's/^/    | /' "$tmp/err"
@@ -126,10 +141,95 @@ bad net-hostfwd-on-tap "hostfwd= is for slirp, not tap" \
 bad net-long-ifname "tap=averyveryverylongname: an interface name is 1 to 15" \
 	-s 4,virtio-net,tap=averyveryverylongname "${k[@]}" vm1
 
+# The front ends: USB, the control socket, YAML files, and what is
+# described but not built yet. From here, no two cases give the same
+# message.
+unique=1
+sock=$tmp/ctl.sock
+bad usb-no-controller 'a USB device needs a USB controller' -u kbd "${k[@]}" vm1
+bad usb-unknown "unknown device 'mouse' \(see -u help\)" -u mouse "${k[@]}" vm1
+bad usb-on-pci 'kbd is a usb device: place it with -u' -s 3,kbd "${k[@]}" vm1
+bad pci-on-usb 'virtio-rnd is a pci device: place it with -s' -u virtio-rnd \
+	"${k[@]}" vm1
+bad usb-bad-parent 'parent nope is no USB controller' -s 1,xhci \
+	-u kbd,parent=nope "${k[@]}" vm1
+bad xhci-not-yet '-s 1,xhci: the xhci device is not supported yet' -s 1,xhci \
+	"${k[@]}" vm1
+bad gpu-not-yet 'the virtio-gpu device is not supported yet' \
+	-s 5,virtio-gpu,hdpi=on "${k[@]}" vm1
+bad ahci-not-yet 'the ahci-hd device is not supported yet' \
+	-s 2,ahci-hd,"$tmp/disk.img" "${k[@]}" vm1
+bad bootrom-not-yet 'booting UEFI firmware is not supported yet' \
+	-o bootrom=FW.fd "${k[@]}" vm1
+bad bool-value 'ro=maybe: expected on or off' \
+	-s 3,virtio-blk,"$tmp/disk.img",ro=maybe "${k[@]}" vm1
+bad option-without-value 'mac needs a value' -s 4,virtio-net,slirp,mac \
+	"${k[@]}" vm1
+bad bad-id "id=a/b: an id is 1 to 31" -s 5,virtio-rnd,id=a/b "${k[@]}" vm1
+bad duplicate-id 'id r is taken by -s 5,virtio-rnd,id=r' -s 5,virtio-rnd,id=r \
+	-s 6,virtio-rnd,id=r "${k[@]}" vm1
+bad net-backend 'backend=vde: expected slirp or tap' -s 4,virtio-net,vde \
+	"${k[@]}" vm1
+bad control-no-dir "vm-control: $tmp/nodir/s: No such file" \
+	-l "$tmp/nodir/s" "${k[@]}" vm1
+printf 'precious\n' >"$tmp/not-a-socket"
+bad control-not-socket 'exists and is not a socket' -l "$tmp/not-a-socket" \
+	"${k[@]}" vm1
+grep -q precious "$tmp/not-a-socket" && report_ok bad-input-control-file-kept ||
+	report_fail bad-input-control-file-kept "the file was overwritten"
+bad control-long-path 'a socket path is at most 107 bytes' \
+	-l "/tmp/$(printf 'y%.0s' $(seq 1 120))" "${k[@]}" vm1
+bad control-unknown-option "vm-control: unknown option 'mode=0666'" \
+	-l vm-control,path="$sock",mode=0666 "${k[@]}" vm1
+bad stats-empty '-o stats=: an empty path' -o stats= "${k[@]}" vm1
+bad name-slash "the VM name may not hold '/'" "${k[@]}" vm/1
+bad f-mixed '-f .*: the file describes the whole VM: -s cannot be mixed' \
+	-s 3,virtio-rnd -f "$tmp/x.yaml"
+bad f-twice '-f b.yaml: only one VM file' -f a.yaml -f b.yaml
+bad f-missing "$tmp/none.yaml: No such file or directory" -f "$tmp/none.yaml"
+bad f-directory "$tmp: .*(directory|regular file)" -f "$tmp"
+
+# yaml NAME PATTERN TEXT: the file holds TEXT; scorpi -f must refuse it.
+yaml()
+{
+	printf '%b' "$3" >"$tmp/$1.yaml"
+	bad "yaml-$1" "$2" -f "$tmp/$1.yaml"
+}
+kk="kernel: $kernel\ninitrd: $initrd\n"
+yaml unknown-key 'unknown-key.yaml:2: colour: unknown key' "name: a\ncolour: blue\n"
+yaml bad-memory 'bad-memory.yaml:2: memory: not a memory size' "name: a\nmemory: lots\n"
+yaml bad-cpu 'bad-cpu.yaml:2: cpu: not a number of vCPUs' "name: a\ncpu: two\n"
+yaml cpu-cores 'cpu-cores.yaml:2: cpu.threads' "name: a\ncpu: {threads: 2}\n"
+yaml duplicate-key 'duplicate-key.yaml:3: .*name.*(twice|again|already)' "name: a\ncpu: 1\nname: b\n"
+yaml syntax 'syntax.yaml:[0-9]+: YAML syntax error' "name: a\ncpu: [1, 2\n"
+yaml not-mapping 'not-mapping.yaml:1: .*mapping' "- name: a\n"
+yaml empty 'empty.yaml.*(empty|mapping)' ""
+yaml list-for-scalar 'list-for-scalar.yaml:2: memory' "name: a\nmemory: [1, 2]\n"
+yaml no-slot 'no-slot.yaml:4: devices.pci\[0\].*slot' "name: a\ndevices:\n  pci:\n    - device: virtio-rnd\n"
+yaml bad-slot 'bad-slot.yaml:5: devices.pci\[0\].slot' "name: a\ndevices:\n  pci:\n    - device: virtio-rnd\n      slot: 40\n"
+yaml dup-slot 'dup-slot.yaml:[0-9]+: .*slot 3:0 is already taken' "name: a\n${kk}devices:\n  pci:\n    - {device: virtio-rnd, slot: 3}\n    - {device: virtio-rnd, slot: 3}\n"
+yaml unknown-device "unknown-device.yaml:4: .*unknown device 'virtio-foo'" "name: a\ndevices:\n  pci:\n    - device: virtio-foo\n      slot: 3\n"
+yaml unknown-option "unknown-option.yaml:6: devices.pci\[0\].cache: virtio-blk: unknown option" "name: a\ndevices:\n  pci:\n    - device: virtio-blk\n      slot: 3\n      cache: none\n"
+yaml unknown-bus 'unknown-bus.yaml:3: devices.isa' "name: a\ndevices:\n  isa:\n    - device: x\n"
+yaml item-not-mapping 'item-not-mapping.yaml:4: devices.pci\[0\]' "name: a\ndevices:\n  pci:\n    - virtio-rnd\n"
+yaml alias 'alias.yaml:[0-9]+: .*(anchor|alias)' "name: &n a\ncmdline: *n\n"
+yaml two-docs 'two-docs.yaml.*(document)' "name: a\n---\nname: b\n"
+yaml not-utf8 'not-utf8.yaml.*' "name: \xff\xfe\n"
+yaml usb-no-xhci 'usb-no-xhci.yaml:[0-9]+: .*a USB device needs a USB controller' "name: a\n${kk}devices:\n  usb:\n    - device: kbd\n"
+yaml control-no-path 'control-no-path.yaml:[0-9]+: .*vm-control: no socket path' "name: a\n${kk}devices:\n  lpc:\n    - device: vm-control\n"
+yaml missing-disk 'virtio-blk /nonexistent/disk.img: No such file' "name: a\n${kk}devices:\n  pci:\n    - {device: virtio-blk, slot: 2, path: /nonexistent/disk.img}\n"
+yaml no-name 'no-name.yaml: no name: add name: to the file' "${kk}cpu: 1\n"
+yaml bad-bool 'bad-bool.yaml:6: devices.pci\[0\].ro: virtio-blk: ro=perhaps' "name: a\ndevices:\n  pci:\n    - device: virtio-blk\n      slot: 2\n      ro: perhaps\n"
+head -c 1100000 /dev/zero | tr '\0' '#' >"$tmp/huge.yaml"
+bad yaml-too-big 'huge.yaml.*(1 MiB|too big|large)' -f "$tmp/huge.yaml"
+
 # Where the host has no /dev/kvm, a good command line says so, and how
 # the tests run without it.
 if [ ! -e /dev/kvm ]; then
 	bad no-dev-kvm 'no /dev/kvm.*nested' "${k[@]}" vm1
+elif [ -e /sys/module/kvm_pvm ]; then
+	unique=
+	bad pvm-kvm '/dev/kvm is PVM.*nested' "${k[@]}" vm1
 fi
 # Unreadable files: as an unprivileged user (root reads everything).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -151,6 +151,9 @@ assets_build_l2()
 		echo drivers/net/virtio_net.ko
 		echo drivers/char/virtio_console.ko
 		echo drivers/char/hw_random/virtio-rng.ko
+		# The ACPI power button as an input device, for acpid.
+		echo drivers/input/evdev.ko
+		echo drivers/acpi/button.ko
 	} | assets_add_modules "$root"
 	cp "$ASSETS_SRC/guest/init" "$root/init"
 	chmod 755 "$root/init"

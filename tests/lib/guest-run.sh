@@ -10,7 +10,7 @@ guest_tests()
 {
 	local work=$1 t rc attempt
 	shift
-	if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
+	if kvm_usable; then
 		for t in "$@"; do
 			bash "$t" build/scorpi "$ASSET_KERNEL" \
 				"$ASSET_L2_INITRD" "$work/guest-logs"

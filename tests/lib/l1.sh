@@ -14,6 +14,14 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/assets.sh"
 
+# True where Scorpi can use this host's /dev/kvm directly: it is there
+# and ours, and it is hardware KVM (PVM's kvm_pvm runs only PVM-built
+# guest kernels; Scorpi refuses it, so it counts as none).
+kvm_usable()
+{
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ]
+}
+
 l1_run()
 {
 	local out=$1 script=$2 mode=${3:-batch}
