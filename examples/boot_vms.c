@@ -58,8 +58,8 @@ static void on_event(scorpi_vm *vm, const scorpi_event *ev, void *ctx)
 	}
 }
 
-static scorpi_vm *start(struct guest *g, const char *kernel,
-			const char *initrd, const char *cmdline)
+static scorpi_vm *start(struct guest *g, const char *kernel, const char *initrd,
+			const char *cmdline)
 {
 	scorpi_error err;
 	scorpi_config *cfg = scorpi_config_new(&err);

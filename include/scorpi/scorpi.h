@@ -55,8 +55,8 @@ typedef struct scorpi_config scorpi_config;
 
 SCORPI_API scorpi_config *scorpi_config_new(scorpi_error *err);
 /* From a YAML VM file's text (docs/yaml.md); name is used in messages. */
-SCORPI_API scorpi_config *scorpi_config_from_yaml(const char *text,
-						  size_t len, const char *name,
+SCORPI_API scorpi_config *scorpi_config_from_yaml(const char *text, size_t len,
+						  const char *name,
 						  scorpi_error *err);
 SCORPI_API void scorpi_config_free(scorpi_config *cfg);
 
@@ -79,9 +79,8 @@ enum scorpi_bus {
  * for PCI ("2,virtio-blk,disk.img,ro"), "DEVICE[,OPTS]" for USB and LPC
  * ("vm-control,path=/run/vm1.sock").
  */
-SCORPI_API int scorpi_config_add_device(scorpi_config *cfg,
-					enum scorpi_bus bus, const char *spec,
-					scorpi_error *err);
+SCORPI_API int scorpi_config_add_device(scorpi_config *cfg, enum scorpi_bus bus,
+					const char *spec, scorpi_error *err);
 
 /* The description as canonical YAML, malloc'd (free it); NULL if no memory. */
 SCORPI_API char *scorpi_config_to_yaml(const scorpi_config *cfg);
@@ -137,8 +136,8 @@ SCORPI_API scorpi_vm *scorpi_vm_start(const scorpi_config *cfg,
 				      scorpi_event_fn fn, void *ctx,
 				      scorpi_error *err);
 /* More subscribers, at most 6 per VM. */
-SCORPI_API int scorpi_vm_subscribe(scorpi_vm *vm, scorpi_event_fn fn,
-				   void *ctx, scorpi_error *err);
+SCORPI_API int scorpi_vm_subscribe(scorpi_vm *vm, scorpi_event_fn fn, void *ctx,
+				   scorpi_error *err);
 SCORPI_API int scorpi_vm_unsubscribe(scorpi_vm *vm, scorpi_event_fn fn,
 				     void *ctx);
 SCORPI_API int scorpi_vm_state(scorpi_vm *vm);

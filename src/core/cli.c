@@ -94,9 +94,8 @@ static int split_device(const char *spec, char *buf, size_t len,
 	return 0;
 }
 
-static int add_device(struct vm_config *cfg, enum dev_bus bus,
-		      const char *spec, unsigned int slot, unsigned int func,
-		      const char *where)
+static int add_device(struct vm_config *cfg, enum dev_bus bus, const char *spec,
+		      unsigned int slot, unsigned int func, const char *where)
 {
 	char name[32];
 	const char *opts;
@@ -133,8 +132,9 @@ static enum cli_result parse_slot(const char *arg, struct vm_config *cfg)
 
 		func = strtoul(f, &end, 10);
 		if (end == f || *f < '0' || *f > '9' || func > 7) {
-			log_error("%s: the function must be a number from 0 to 7",
-				  where);
+			log_error(
+				"%s: the function must be a number from 0 to 7",
+				where);
 			return CLI_ERROR;
 		}
 	}
@@ -142,9 +142,9 @@ static enum cli_result parse_slot(const char *arg, struct vm_config *cfg)
 		log_error("%s: expected SLOT[:FUNC],DEVICE[,OPTIONS]", where);
 		return CLI_ERROR;
 	}
-	return add_device(cfg, DEV_BUS_PCI, end + 1, slot, func, where) ?
-		       CLI_ERROR :
-		       CLI_RUN;
+	return add_device(cfg, DEV_BUS_PCI, end + 1, slot, func, where)
+		       ? CLI_ERROR
+		       : CLI_RUN;
 }
 
 static enum cli_result parse_usb(const char *arg, struct vm_config *cfg)
@@ -156,8 +156,8 @@ static enum cli_result parse_usb(const char *arg, struct vm_config *cfg)
 		return CLI_DONE;
 	}
 	snprintf(where, sizeof(where), "-u %s", arg);
-	return add_device(cfg, DEV_BUS_USB, arg, 0, 0, where) ? CLI_ERROR :
-								CLI_RUN;
+	return add_device(cfg, DEV_BUS_USB, arg, 0, 0, where) ? CLI_ERROR
+							      : CLI_RUN;
 }
 
 /* -l PATH for the control socket, or -l DEVICE,OPTIONS for any LPC one. */
@@ -181,9 +181,9 @@ static enum cli_result parse_lpc(const char *arg, struct vm_config *cfg)
 		snprintf(name, sizeof(name), "%.*s", (int)n, arg);
 		cls = device_find(name);
 		if ((cls && cls->bus == DEV_BUS_LPC) || !strchr(arg, '/'))
-			return add_device(cfg, DEV_BUS_LPC, arg, 0, 0, where) ?
-				       CLI_ERROR :
-				       CLI_RUN;
+			return add_device(cfg, DEV_BUS_LPC, arg, 0, 0, where)
+				       ? CLI_ERROR
+				       : CLI_RUN;
 	}
 	dc = config_add_device(cfg, DEV_BUS_LPC, "vm-control", 0, 0, where,
 			       &added);
@@ -214,14 +214,13 @@ int cli_add_device(struct vm_config *cfg, enum dev_bus bus, const char *spec)
 	return r == CLI_RUN ? 0 : -1;
 }
 
-static enum cli_result set_flag(struct vm_config *cfg, int opt,
-				const char *arg)
+static enum cli_result set_flag(struct vm_config *cfg, int opt, const char *arg)
 {
 	static const struct {
 		int opt;
 		const char *key;
 	} keys[] = {
-		{ 'c', "cpu" },	   { 'm', "memory" }, { 'k', "kernel" },
+		{ 'c', "cpu" },	   { 'm', "memory" },  { 'k', "kernel" },
 		{ 'i', "initrd" }, { 'a', "cmdline" },
 	};
 	char where[64];
@@ -230,8 +229,8 @@ static enum cli_result set_flag(struct vm_config *cfg, int opt,
 		if (keys[i].opt != opt)
 			continue;
 		snprintf(where, sizeof(where), "-%c %.48s", opt, arg);
-		return config_set(cfg, keys[i].key, arg, where) ? CLI_ERROR :
-								  CLI_RUN;
+		return config_set(cfg, keys[i].key, arg, where) ? CLI_ERROR
+								: CLI_RUN;
 	}
 	return CLI_ERROR;
 }
@@ -259,8 +258,9 @@ static enum cli_result load_file(struct vm_config *cfg, const char *path,
 	if (optind < argc && config_set(cfg, "name", argv[optind], where))
 		return CLI_ERROR;
 	if (!cfg->name[0]) {
-		log_error("%s: no name: add name: to the file, or a VMNAME after it",
-			  path);
+		log_error(
+			"%s: no name: add name: to the file, or a VMNAME after it",
+			path);
 		return CLI_ERROR;
 	}
 	return CLI_RUN;

@@ -180,8 +180,7 @@ static int set_path(char **field, const char *value, const char *where)
 	return set_string(field, value, where);
 }
 
-static int set_name(struct vm_config *cfg, const char *value,
-		    const char *where)
+static int set_name(struct vm_config *cfg, const char *value, const char *where)
 {
 	size_t len = strlen(value);
 
@@ -519,8 +518,8 @@ int config_device_options(struct dev_config *dc, const char *text,
 		/* A bare word: a flag, or the value of the positional key. */
 		if (first && dc->cls->positional &&
 		    (!spec || spec->type != DEV_OPT_BOOL))
-			ret = config_device_option(dc, dc->cls->positional,
-						   tok, where);
+			ret = config_device_option(dc, dc->cls->positional, tok,
+						   where);
 		else
 			ret = config_device_option(dc, tok, NULL, where);
 	}
@@ -753,8 +752,7 @@ static void yaml_device(FILE *out, const struct dev_config *dc)
 		fprintf(out, "      parent: %s\n", dc->parent);
 	for (unsigned int i = 0; i < dc->nopts; i++) {
 		const char *key = dc->opts[i].key;
-		const struct dev_opt_spec *spec =
-			device_opt_spec(dc->cls, key);
+		const struct dev_opt_spec *spec = device_opt_spec(dc->cls, key);
 		bool first = true;
 
 		/* A repeated option is one list, at its first place. */

@@ -34,6 +34,12 @@
  * twice is quadratic, and must stay cheap on a 1 MiB file.
  */
 #define MAP_MAX_KEYS 64
+/*
+ * Deeper than the schema goes (VM, devices, bus, item, option list), and
+ * shallow enough that libyaml, whose cost grows with the nesting of flow
+ * collections, is stopped early on "[[[[...".
+ */
+#define MAX_DEPTH 8
 
 struct yaml_ctx {
 	struct vm_config *cfg;
@@ -630,7 +636,7 @@ static int scan_events(const char *text, size_t len, const char *file)
 {
 	yaml_parser_t parser;
 	yaml_event_t e;
-	unsigned int docs = 0;
+	unsigned int docs = 0, depth = 0;
 	int rc = -1;
 
 	if (!yaml_parser_initialize(&parser)) {
@@ -669,6 +675,17 @@ static int scan_events(const char *text, size_t len, const char *file)
 		}
 		if (tag) {
 			log_error("%s:%lu: tags are not supported", file, line);
+			yaml_event_delete(&e);
+			break;
+		}
+		if (e.type == YAML_SEQUENCE_END_EVENT ||
+		    e.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if ((e.type == YAML_SEQUENCE_START_EVENT ||
+		     e.type == YAML_MAPPING_START_EVENT) &&
+		    ++depth > MAX_DEPTH) {
+			log_error("%s:%lu: nested more than %d levels deep",
+				  file, line, MAX_DEPTH);
 			yaml_event_delete(&e);
 			break;
 		}

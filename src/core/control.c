@@ -49,7 +49,8 @@ static int control_check(const struct dev_config *dc)
 	const char *path = dev_opt(dc, "path");
 
 	if (!path || !path[0]) {
-		log_error("%s: vm-control: no socket path: -l PATH", dc->origin);
+		log_error("%s: vm-control: no socket path: -l PATH",
+			  dc->origin);
 		return -1;
 	}
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
@@ -142,11 +143,10 @@ struct reply {
 	char message[256];
 };
 
-static void reply_error(struct reply *r, const char *code, const char *fmt,
-			...) __attribute__((format(printf, 3, 4)));
+static void reply_error(struct reply *r, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void reply_error(struct reply *r, const char *code, const char *fmt,
-			...)
+static void reply_error(struct reply *r, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -222,8 +222,8 @@ static void cmd_reset(struct vm_control_socket *s,
 		vm_request(s->vm, VM_REQ_HOST_RESET);
 }
 
-static void cmd_quit(struct vm_control_socket *s,
-		     const struct json_value *args, struct reply *r)
+static void cmd_quit(struct vm_control_socket *s, const struct json_value *args,
+		     struct reply *r)
 {
 	(void)args;
 	if (vm_is_ending(s->vm))
@@ -283,8 +283,7 @@ static void cmd_devices(struct vm_control_socket *s,
 }
 
 /* hostfwd-add, hostfwd-remove: to the named device, or the first taker. */
-static void cmd_device_control(struct vm_control_socket *s,
-			       const char *command,
+static void cmd_device_control(struct vm_control_socket *s, const char *command,
 			       const struct json_value *args, struct reply *r)
 {
 	struct vm *vm = s->vm;
@@ -294,9 +293,10 @@ static void cmd_device_control(struct vm_control_socket *s,
 	bool found = false;
 
 	if (!rule) {
-		reply_error(r, "bad-arguments",
-			    "%s needs a rule: tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
-			    command);
+		reply_error(
+			r, "bad-arguments",
+			"%s needs a rule: tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
+			command);
 		return;
 	}
 	if (json_get(args, "device") && !want) {
@@ -311,18 +311,19 @@ static void cmd_device_control(struct vm_control_socket *s,
 		if (want && strcmp(want, id))
 			continue;
 		found = true;
-		ret = d->cls->control ?
-			      d->cls->control(d->state, command, rule, msg,
-					      sizeof(msg)) :
-			      DEV_CONTROL_UNKNOWN;
+		ret = d->cls->control ? d->cls->control(d->state, command, rule,
+							msg, sizeof(msg))
+				      : DEV_CONTROL_UNKNOWN;
 		if (ret == DEV_CONTROL_UNKNOWN && !want)
 			continue;
 		if (ret == DEV_CONTROL_UNKNOWN)
 			reply_error(r, "bad-arguments",
 				    "device %s has no slirp network", want);
 		else if (ret < 0)
-			reply_error(r, strstr(msg, "expected") ? "bad-arguments" :
-								 "failed",
+			reply_error(r,
+				    ret == DEV_CONTROL_BAD_ARGS
+					    ? "bad-arguments"
+					    : "failed",
 				    "%s", msg);
 		return;
 	}
@@ -386,11 +387,13 @@ static void control_handle(struct vm_control_socket *s, const char *line,
 	args = json_get(req, "arguments");
 	if (id && id->type != JSON_NUMBER && id->type != JSON_STRING) {
 		id = NULL;
-		reply_error(&r, "bad-request", "id must be a number or a string");
+		reply_error(&r, "bad-request",
+			    "id must be a number or a string");
 		goto respond;
 	}
 	if (!cmd || cmd->type != JSON_STRING) {
-		reply_error(&r, "bad-request", "no command: {\"id\":1,\"command\":\"status\"}");
+		reply_error(&r, "bad-request",
+			    "no command: {\"id\":1,\"command\":\"status\"}");
 		goto respond;
 	}
 	if (args && args->type != JSON_OBJECT) {
@@ -430,7 +433,8 @@ respond:
 		const char *text = jw_text(&r.result);
 
 		if (text)
-			res = json_parse(text, strlen(text), perr, sizeof(perr));
+			res = json_parse(text, strlen(text), perr,
+					 sizeof(perr));
 		jw_key(w, "result");
 		if (res)
 			jw_value(w, res);
@@ -443,9 +447,8 @@ respond:
 	json_free(req);
 }
 
-static void client_reply(struct vm_control_socket *s,
-			 struct control_client *c, const char *line,
-			 size_t len)
+static void client_reply(struct vm_control_socket *s, struct control_client *c,
+			 const char *line, size_t len)
 {
 	struct json_writer w;
 
@@ -468,8 +471,11 @@ static void client_reply(struct vm_control_socket *s,
 		jw_object_end(&w);
 	}
 	pthread_mutex_lock(&s->lock);
-	client_send_locked(c, jw_text(&w) ? jw_text(&w) :
-					   "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"failed\",\"message\":\"out of memory\"}}");
+	client_send_locked(
+		c,
+		jw_text(&w)
+			? jw_text(&w)
+			: "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"failed\",\"message\":\"out of memory\"}}");
 	pthread_mutex_unlock(&s->lock);
 	jw_free(&w);
 }
@@ -621,8 +627,8 @@ static void *control_create(struct vm *vm, const struct dev_config *dc)
 	strcpy(sa.sun_path, s->path);
 	if (control_claim_path(s->path, dc->origin) < 0)
 		goto fail;
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			      0);
+	s->listen_fd =
+		socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	/* The mode before bind, so that the socket is never open to others. */
 	if (s->listen_fd < 0 || fchmod(s->listen_fd, 0600) < 0 ||
 	    bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -650,7 +656,8 @@ static void control_reset(void *state)
 }
 
 static const struct dev_opt_spec control_opts[] = {
-	{ "path", DEV_OPT_STRING, false, "where the socket is made (mode 0600)" },
+	{ "path", DEV_OPT_STRING, false,
+	  "where the socket is made (mode 0600)" },
 	{ NULL },
 };
 

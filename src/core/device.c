@@ -32,7 +32,8 @@ static const struct dev_opt_spec gpu_opts[] = {
 
 static const struct dev_opt_spec usb_net_opts[] = {
 	{ "backend", DEV_OPT_STRING, false, "slirp" },
-	{ "hostfwd", DEV_OPT_STRING, true, "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT" },
+	{ "hostfwd", DEV_OPT_STRING, true,
+	  "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT" },
 	{ "mac", DEV_OPT_STRING, false, "the MAC address" },
 	{ NULL },
 };

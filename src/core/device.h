@@ -11,6 +11,7 @@
 struct vm;
 
 #define DEV_CONTROL_UNKNOWN (-2)
+#define DEV_CONTROL_BAD_ARGS (-3)
 
 enum dev_opt_type {
 	DEV_OPT_STRING,
@@ -53,8 +54,9 @@ struct device_class {
 	const char *(*state)(void *state);
 	/*
 	 * A run-time command from the control socket (hostfwd-add, ...):
-	 * 0 done; -1 failed, with msg saying why; DEV_CONTROL_UNKNOWN if the
-	 * device does not take this command. From the event-loop thread.
+	 * 0 done; -1 failed, or DEV_CONTROL_BAD_ARGS, with msg saying why;
+	 * DEV_CONTROL_UNKNOWN if the device does not take this command.
+	 * From the event-loop thread.
 	 */
 	int (*control)(void *state, const char *command, const char *arg,
 		       char *msg, size_t msglen);

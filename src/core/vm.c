@@ -644,8 +644,8 @@ static void *vm_main(void *arg)
 			(req == VM_REQ_RESET &&
 			 vm->cfg.on_reboot == REBOOT_RESET);
 
-		vm_set_state(vm, again ? VM_STATE_RESETTING :
-					 VM_STATE_SHUTTING_DOWN);
+		vm_set_state(vm, again ? VM_STATE_RESETTING
+				       : VM_STATE_SHUTTING_DOWN);
 		vm_halt(vm);
 		if (!again)
 			break;

@@ -172,17 +172,17 @@ static void kvm_route_irqchip(struct kvm_irq_routing *r, unsigned int gsi,
 
 static struct kvm_irq_routing *kvm_default_routes(void)
 {
-	struct kvm_irq_routing *r =
-		calloc(1, sizeof(*r) + (48 + HV_MAX_MSI_ROUTES) *
-					       sizeof(struct kvm_irq_routing_entry));
+	struct kvm_irq_routing *r = calloc(
+		1, sizeof(*r) + (48 + HV_MAX_MSI_ROUTES) *
+					sizeof(struct kvm_irq_routing_entry));
 
 	if (!r)
 		return NULL;
 	for (unsigned int gsi = 0; gsi < 16; gsi++) {
 		if (gsi != 2)
 			kvm_route_irqchip(r, gsi,
-					  gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
-						    KVM_IRQCHIP_PIC_SLAVE,
+					  gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+						  : KVM_IRQCHIP_PIC_SLAVE,
 					  gsi % 8);
 	}
 	for (unsigned int gsi = 0; gsi < 24; gsi++) {
@@ -623,5 +623,6 @@ void hv_vcpu_dump(struct hv_vcpu *vcpu, FILE *out)
 		s.cr4, s.efer);
 	/* On AMD, KVM reinitialises the vCPU when it sees the shutdown. */
 	if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
-		fprintf(out, " (these are the reset values: this host's KVM resets a vCPU on a triple fault, so its registers at the fault are lost)\n");
+		fprintf(out,
+			" (these are the reset values: this host's KVM resets a vCPU on a triple fault, so its registers at the fault are lost)\n");
 }

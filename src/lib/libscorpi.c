@@ -43,7 +43,8 @@ static const char *const error_texts[] = {
 
 const char *scorpi_strerror(int code)
 {
-	if (code < 0 || code >= (int)(sizeof(error_texts) / sizeof(*error_texts)))
+	if (code < 0 ||
+	    code >= (int)(sizeof(error_texts) / sizeof(*error_texts)))
 		return "unknown error";
 	return error_texts[code];
 }
@@ -171,8 +172,8 @@ static void forward_event(void *ctx, struct vm *vm, const struct vm_event *ev)
 {
 	scorpi_vm *h = ctx;
 	scorpi_event e = {
-		.type = ev->type == VM_EVENT_CONSOLE ? SCORPI_EVENT_CONSOLE :
-						       SCORPI_EVENT_STATE,
+		.type = ev->type == VM_EVENT_CONSOLE ? SCORPI_EVENT_CONSOLE
+						     : SCORPI_EVENT_STATE,
 		.state = (int)ev->state,
 		.exit_code = ev->exit_code,
 		.data = ev->data,

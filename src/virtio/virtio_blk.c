@@ -105,8 +105,9 @@ static int blk_parse(const struct dev_config *dc, struct blk_options *o)
 	if (serial)
 		strcpy(o->serial, serial);
 	if (!path) {
-		log_error("%s: virtio-blk: no image: -s SLOT,virtio-blk,PATH[,ro]",
-			  dc->origin);
+		log_error(
+			"%s: virtio-blk: no image: -s SLOT,virtio-blk,PATH[,ro]",
+			dc->origin);
 		return -1;
 	}
 	if (strlen(path) >= sizeof(o->path)) {
@@ -535,8 +536,10 @@ static void blk_destroy(void *state)
 static const struct dev_opt_spec blk_opts[] = {
 	{ "path", DEV_OPT_STRING, false, "the raw image file or block device" },
 	{ "ro", DEV_OPT_BOOL, false, "read-only" },
-	{ "serial", DEV_OPT_STRING, false, "the disk's serial, up to 20 bytes" },
-	{ "direct", DEV_OPT_BOOL, false, "O_DIRECT: bypass the host page cache" },
+	{ "serial", DEV_OPT_STRING, false,
+	  "the disk's serial, up to 20 bytes" },
+	{ "direct", DEV_OPT_BOOL, false,
+	  "O_DIRECT: bypass the host page cache" },
 	{ "aio", DEV_OPT_STRING, false, "io_uring (default) or threads" },
 	{ NULL },
 };

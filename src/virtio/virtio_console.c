@@ -648,7 +648,8 @@ static void con_destroy(void *state)
 }
 
 static const struct dev_opt_spec con_opts[] = {
-	{ "port", DEV_OPT_STRING, true, "NAME:SOCKETPATH, a port on a Unix socket" },
+	{ "port", DEV_OPT_STRING, true,
+	  "NAME:SOCKETPATH, a port on a Unix socket" },
 	{ NULL },
 };
 

@@ -191,8 +191,9 @@ static int net_parse(const struct dev_config *dc, struct net_options *o)
 	o->have_mac = mac != NULL;
 	for (unsigned int i = 0; (fwd = dev_opt_nth(dc, "hostfwd", i)); i++) {
 		if (o->tap) {
-			log_error("%s: virtio-net: hostfwd= is for slirp, not tap",
-				  where);
+			log_error(
+				"%s: virtio-net: hostfwd= is for slirp, not tap",
+				where);
 			return -1;
 		}
 		if (o->slirp.nhostfwd == NET_MAX_HOSTFWD) {
@@ -200,9 +201,8 @@ static int net_parse(const struct dev_config *dc, struct net_options *o)
 				  where, NET_MAX_HOSTFWD);
 			return -1;
 		}
-		if (net_parse_hostfwd(fwd,
-				      &o->slirp.hostfwd[o->slirp.nhostfwd++]) <
-		    0) {
+		if (net_parse_hostfwd(
+			    fwd, &o->slirp.hostfwd[o->slirp.nhostfwd++]) < 0) {
 			log_error(
 				"%s: virtio-net: hostfwd=%s: expected hostfwd=tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
 				where, fwd);
@@ -568,16 +568,17 @@ static int net_control(void *state, const char *command, const char *arg,
 		snprintf(msg, msglen,
 			 "%s: expected tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
 			 arg ? arg : "no rule");
-		return -1;
+		return DEV_CONTROL_BAD_ARGS;
 	}
-	if (n->be->ops->hostfwd(n->be, &h, add) < 0) {
-		snprintf(msg, msglen, "%s %s: %s", add ? "cannot add" : "no rule",
-			 arg,
-			 add ? strerror(errno ? errno : EADDRINUSE) :
-			       "is forwarded");
-		return -1;
+	if (n->be->ops->hostfwd(n->be, &h, add) == 0)
+		return 0;
+	if (!add) {
+		snprintf(msg, msglen, "no rule %s to remove", arg);
+		return DEV_CONTROL_BAD_ARGS;
 	}
-	return 0;
+	snprintf(msg, msglen, "cannot forward %s: %s", arg,
+		 strerror(errno ? errno : EADDRINUSE));
+	return -1;
 }
 
 static const struct dev_opt_spec net_opts[] = {

@@ -239,6 +239,8 @@ if wait_for "$logs/ctl-hostfwd.log" 'guest: listening'; then
 	"$ctl" "$sock" hostfwd-remove "tcp:127.0.0.1:$port-:8022" net0
 	rm_rc=$?
 	after=$(connect "$port")
+	gone=$("$ctl" "$sock" hostfwd-remove "tcp:127.0.0.1:$port-:8022" 2>&1)
+	gone_rc=$?
 	if [ -n "$before" ]; then
 		report_fail control-hostfwd "port $port answered before the rule"
 	elif [ "$add_rc" != 0 ] || [ "$through" != reply-from-guest ]; then
@@ -247,6 +249,8 @@ if wait_for "$logs/ctl-hostfwd.log" 'guest: listening'; then
 		report_fail control-hostfwd "the same rule twice gave $dup_rc: $dup"
 	elif [ "$rm_rc" != 0 ] || [ -n "$after" ]; then
 		report_fail control-hostfwd "remove gave $rm_rc, then read '$after'"
+	elif [ "$gone_rc" != 1 ] || ! echo "$gone" | grep -q bad-arguments; then
+		report_fail control-hostfwd "removing it again gave $gone_rc: $gone"
 	else
 		report_ok control-hostfwd
 	fi

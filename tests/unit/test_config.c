@@ -405,17 +405,34 @@ static void check_same(const char *a, const char *b, int line)
 }
 
 static const char *const seed1[] = {
-	"-s", "0,hostbridge", "-o", "console=stdio", "-o", "bootrom=FW.fd",
-	"-s", "1,xhci", "-u", "kbd", "-u", "tablet", "-s", "2,virtio-blk,disk.img",
-	"-s", "3,virtio-blk,cd.iso,ro", "-s", "4,virtio-net,slirp", "-s",
-	"5,virtio-gpu,hdpi=on", "-m", "2G", "-c", "2", "-l", "/tmp/vm_sock",
+	"-s",  "0,hostbridge",
+	"-o",  "console=stdio",
+	"-o",  "bootrom=FW.fd",
+	"-s",  "1,xhci",
+	"-u",  "kbd",
+	"-u",  "tablet",
+	"-s",  "2,virtio-blk,disk.img",
+	"-s",  "3,virtio-blk,cd.iso,ro",
+	"-s",  "4,virtio-net,slirp",
+	"-s",  "5,virtio-gpu,hdpi=on",
+	"-m",  "2G",
+	"-c",  "2",
+	"-l",  "/tmp/vm_sock",
 	"vm1", NULL,
 };
 
 static const char *const seed2[] = {
-	"-s", "0,hostbridge", "-o", "bootrom=FW.fd", "-s", "1,xhci", "-u", "kbd",
-	"-u", "tablet", "-u", "net,backend=slirp", "-s", "2,ahci-hd,win11.img",
-	"-s", "3,virtio-gpu,fb=on", "-l", "/tmp/vm_sock", "-c", "4", "-m", "4G",
+	"-s",  "0,hostbridge",
+	"-o",  "bootrom=FW.fd",
+	"-s",  "1,xhci",
+	"-u",  "kbd",
+	"-u",  "tablet",
+	"-u",  "net,backend=slirp",
+	"-s",  "2,ahci-hd,win11.img",
+	"-s",  "3,virtio-gpu,fb=on",
+	"-l",  "/tmp/vm_sock",
+	"-c",  "4",
+	"-m",  "4G",
 	"vm1", NULL,
 };
 
@@ -560,10 +577,10 @@ static void test_parity_every_device(void)
 
 		if (!strcmp(cls->name, "hostbridge"))
 			continue;
-		n = cls->bus == DEV_BUS_PCI ?
-			    snprintf(spec, sizeof(spec), "%u,%s", slot,
-				     cls->name) :
-			    snprintf(spec, sizeof(spec), "%s", cls->name);
+		n = cls->bus == DEV_BUS_PCI
+			    ? snprintf(spec, sizeof(spec), "%u,%s", slot,
+				       cls->name)
+			    : snprintf(spec, sizeof(spec), "%s", cls->name);
 		y = snprintf(yaml, sizeof(yaml),
 			     "name: p\ndevices:\n  %s:\n    - device: %s\n",
 			     bus_key[cls->bus], cls->name);
@@ -575,10 +592,10 @@ static void test_parity_every_device(void)
 			      i);
 		for (const struct dev_opt_spec *o = cls->opts; o && o->key;
 		     o++) {
-			const char *v = o->type == DEV_OPT_BOOL ? "on" :
-					o->type == DEV_OPT_UINT ? "7" :
-					o->type == DEV_OPT_SIZE ? "64M" :
-								  "v-x";
+			const char *v = o->type == DEV_OPT_BOOL	  ? "on"
+					: o->type == DEV_OPT_UINT ? "7"
+					: o->type == DEV_OPT_SIZE ? "64M"
+								  : "v-x";
 
 			n += snprintf(spec + n, sizeof(spec) - n, ",%s=%s",
 				      o->key, v);
@@ -599,7 +616,8 @@ static void test_parity_every_device(void)
 		argv[2] = spec;
 		argv[3] = "p";
 		argv[4] = NULL;
-		if (parse_argv(&cfg, (const char *const *)argv + 1) != CLI_RUN) {
+		if (parse_argv(&cfg, (const char *const *)argv + 1) !=
+		    CLI_RUN) {
 			fprintf(stderr, "%s:%d: %s %s did not parse\n",
 				__FILE__, __LINE__, argv[1], spec);
 			check_failures++;

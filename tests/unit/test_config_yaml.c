@@ -398,6 +398,14 @@ static void test_syntax(void)
 	BAD("name: a\ncpu: !!str 2\n", "vm.yaml:2: tags are not supported\n");
 	/* Not UTF-8: a Latin-1 byte on line 2. */
 	BAD("name: a\ncmdline: caf\xe9\n", "vm.yaml:2: YAML syntax error: ");
+	/* UTF-16, even with its byte order mark, is not UTF-8. */
+	BAD_LEN("\xff\xfen\0a\0m\0e\0:\0 \0a\0\n\0", 18,
+		"vm.yaml:1: YAML syntax error: ");
+	BAD("name: a\n...\n---\nname: b\n",
+	    "vm.yaml:3: a second YAML document: one file describes one VM\n");
+	/* Deeper than any VM file goes: refused before libyaml slows down. */
+	BAD("name: a\ncpu: [[[[[[[[[1]]]]]]]]]\n",
+	    "vm.yaml:2: nested more than 8 levels deep\n");
 	/* A NUL byte in the file itself. */
 	BAD_LEN("name: a\nkernel: x\0y\n",
 		sizeof("name: a\nkernel: x\0y\n") - 1,
@@ -544,6 +552,19 @@ static void test_devices(void)
 	    "vm.yaml:5: devices.usb[0].slot: ");
 }
 
+/* A mapping is checked for repeated keys pair by pair: it has a limit. */
+static void test_many_keys(void)
+{
+	static char text[4096];
+	int n = snprintf(text, sizeof(text),
+			 "name: a\ndevices:\n  pci:\n    - device: virtio-blk\n"
+			 "      slot: 3\n");
+
+	for (int i = 0; i < 63; i++)
+		n += snprintf(text + n, sizeof(text) - n, "      k%d: 1\n", i);
+	BAD(text, "vm.yaml:4: devices.pci[0]: more than 64 keys\n");
+}
+
 static char tmpdir[64];
 
 static void write_file(const char *path, const char *text, size_t len)
@@ -644,4 +665,4 @@ static void test_files(void)
 
 TEST_MAIN(TEST(test_full), TEST(test_round_trip), TEST(test_small),
 	  TEST(test_syntax), TEST(test_structure), TEST(test_devices),
-	  TEST(test_files))
+	  TEST(test_many_keys), TEST(test_files))
