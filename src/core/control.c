@@ -658,7 +658,7 @@ static void control_reset(void *state)
 static const struct dev_opt_spec control_opts[] = {
 	{ "path", DEV_OPT_STRING, false,
 	  "where the socket is made (mode 0600)" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct device_class vm_control_class = {

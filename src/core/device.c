@@ -19,7 +19,7 @@ extern const struct device_class vm_control_class;
 static const struct dev_opt_spec disk_opts[] = {
 	{ "path", DEV_OPT_STRING, false, "the image file" },
 	{ "ro", DEV_OPT_BOOL, false, "read-only" },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct dev_opt_spec gpu_opts[] = {
@@ -27,7 +27,7 @@ static const struct dev_opt_spec gpu_opts[] = {
 	{ "fb", DEV_OPT_BOOL, false, "a linear framebuffer for firmware" },
 	{ "width", DEV_OPT_UINT, false, "display width in pixels" },
 	{ "height", DEV_OPT_UINT, false, "display height in pixels" },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct dev_opt_spec usb_net_opts[] = {
@@ -35,7 +35,7 @@ static const struct dev_opt_spec usb_net_opts[] = {
 	{ "hostfwd", DEV_OPT_STRING, true,
 	  "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT" },
 	{ "mac", DEV_OPT_STRING, false, "the MAC address" },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct device_class hostbridge_class = {

@@ -541,7 +541,7 @@ static const struct dev_opt_spec blk_opts[] = {
 	{ "direct", DEV_OPT_BOOL, false,
 	  "O_DIRECT: bypass the host page cache" },
 	{ "aio", DEV_OPT_STRING, false, "io_uring (default) or threads" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct device_class virtio_blk_class = {

@@ -650,7 +650,7 @@ static void con_destroy(void *state)
 static const struct dev_opt_spec con_opts[] = {
 	{ "port", DEV_OPT_STRING, true,
 	  "NAME:SOCKETPATH, a port on a Unix socket" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct device_class virtio_console_class = {

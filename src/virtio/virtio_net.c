@@ -588,7 +588,7 @@ static const struct dev_opt_spec net_opts[] = {
 	{ "mac", DEV_OPT_STRING, false, "MAC address, e.g. 52:54:00:12:34:56" },
 	{ "hostfwd", DEV_OPT_STRING, true,
 	  "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT (slirp)" },
-	{ NULL },
+	{ 0 },
 };
 
 const struct device_class virtio_net_class = {
