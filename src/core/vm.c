@@ -4,6 +4,7 @@
  * with the event loop and reset in place, pause and resume, events, and
  * the exit code. A VM is an object: two can run in one process.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../include/scorpi/scorpi.h"
 #include "device.h"
+#include "json.h"
 #include "log.h"
 #include "vm.h"
 
@@ -217,12 +220,16 @@ static void vcpu_park(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* The VM whose vCPU this thread runs, if any: see vm_pause. */
+static __thread struct vm *vcpu_thread_vm;
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	sigset_t set;
 
+	vcpu_thread_vm = vm;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -287,12 +294,19 @@ int vm_pause(struct vm *vm)
 {
 	int ret = -1;
 
+	/*
+	 * Called from one of this VM's vCPUs (a console event's listener),
+	 * that vCPU is out of guest mode already and parks once it returns:
+	 * it must not wait for itself.
+	 */
+	unsigned int self = vcpu_thread_vm == vm;
+
 	pthread_mutex_lock(&vm->lock);
 	if (vm->state == VM_STATE_RUNNING && !vm->pause_wanted) {
 		__atomic_store_n(&vm->pause_wanted, true, __ATOMIC_RELEASE);
 		vm_kick_vcpus(vm);
 		/* Paused means no vCPU runs guest code any more. */
-		while (vm->parked < vm->running_vcpus &&
+		while (vm->parked + self < vm->running_vcpus &&
 		       !atomic_load(&vm->stopping) &&
 		       vm->state == VM_STATE_RUNNING)
 			pthread_cond_wait(&vm->cond, &vm->lock);
@@ -453,6 +467,8 @@ static void install_kick_handler(void)
 
 static int vm_setup(struct vm *vm, int *err)
 {
+	struct stat st;
+
 	*err = SCORPI_ERR_IO;
 	vm->console = NULL;
 	vm->kernel_fd = open_input("kernel", vm->cfg.kernel);
@@ -464,6 +480,11 @@ static int vm_setup(struct vm *vm, int *err)
 			return -1;
 	}
 	*err = SCORPI_ERR_INVALID;
+	if (vm->initrd_fd >= 0 &&
+	    (fstat(vm->initrd_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		log_error("initrd %s: not a regular file", vm->cfg.initrd);
+		return -1;
+	}
 	if (platform_check_boot(vm) < 0)
 		return -1;
 	*err = SCORPI_ERR_NO_MEMORY;
@@ -593,34 +614,48 @@ static void vm_write_stats(struct vm *vm)
 		[HV_EXIT_INTERRUPTED] = "interrupted",
 		[HV_EXIT_FAILED] = "failed",
 	};
-	char tmp[4096 + 8];
+	struct json_writer w;
 	uint64_t total = 0;
+	char *tmp;
 	FILE *f;
 
 	if (!vm->cfg.stats)
 		return;
-	/* Written whole, then renamed: never a half-written file. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", vm->cfg.stats);
-	f = fopen(tmp, "w");
-	if (!f) {
-		log_error("stats %s: %s", tmp, strerror(errno));
-		return;
-	}
-	fprintf(f, "{\"vm\":\"%s\",\"exits\":{", vm->cfg.name);
+	jw_init(&w);
+	jw_object_begin(&w);
+	jw_key(&w, "vm");
+	jw_string(&w, vm->cfg.name);
+	jw_key(&w, "exits");
+	jw_object_begin(&w);
 	for (int r = 0; r < HV_EXIT_COUNT; r++) {
 		uint64_t n = 0;
 
 		for (unsigned int i = 0; i < vm->cfg.cpus; i++)
 			n += vm->vcpus[i].exits[r];
 		total += n;
-		fprintf(f, "%s\"%s\":%llu", r ? "," : "", names[r],
-			(unsigned long long)n);
+		jw_key(&w, names[r]);
+		jw_uint(&w, n);
 	}
-	fprintf(f, "},\"total\":%llu}\n", (unsigned long long)total);
-	if (fclose(f) != 0 || rename(tmp, vm->cfg.stats) < 0) {
+	jw_object_end(&w);
+	jw_key(&w, "total");
+	jw_uint(&w, total);
+	jw_object_end(&w);
+	/* Written whole, then renamed: never a half-written file. */
+	if (!jw_text(&w) || asprintf(&tmp, "%s.tmp", vm->cfg.stats) < 0) {
+		jw_free(&w);
+		return;
+	}
+	f = fopen(tmp, "w");
+	if (f && fprintf(f, "%s\n", jw_text(&w)) < 0) {
+		fclose(f);
+		f = NULL;
+	}
+	if (!f || fclose(f) != 0 || rename(tmp, vm->cfg.stats) < 0) {
 		log_error("stats %s: %s", vm->cfg.stats, strerror(errno));
 		unlink(tmp);
 	}
+	free(tmp);
+	jw_free(&w);
 }
 
 /* The VM's main thread: boots, runs the event loop, resets in place. */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The PCI host: configuration space through ports 0xCF8/0xCFC and through
- * the ECAM window, and the host bridge at 00:00.0, which identifies as a
- * Q35 MCH (8086:29C0) with its PCIEXBAR describing the ECAM window, so
- * that stock firmware recognises the platform. The chipset's reset
- * control register at 0xCF9 shares the port range.
+ * The PCI host: configuration space through ports 0xCF8/0xCFC (x86) and
+ * through the ECAM window, and the host bridge at 00:00.0. On x86 it
+ * identifies as a Q35 MCH (8086:29C0) with its PCIEXBAR describing the
+ * ECAM window, so that stock firmware recognises the platform, and the
+ * chipset's reset control register at 0xCF9 shares the port range; on
+ * arm64 it is the generic ECAM host bridge that QEMU's virt has.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +14,13 @@
 
 #define PCI_CONFIG_ENABLE 0x80000000u
 
-#define MCH_VENDOR 0x8086
-#define MCH_DEVICE 0x29c0
 #define MCH_PCIEXBAR 0x60
 #define PCIEXBAR_ENABLE 0x1 /* length bits 00: 256 buses */
 
 #define RCR_SYS_RST 0x02
 #define RCR_RST_CPU 0x04
 
-struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t mmio32_base,
-				 uint64_t mmio32_end,
-				 unsigned int intx_gsi_base,
+struct pci_host *pci_host_create(const struct pci_host_config *cfg,
 				 const struct vm_control *control)
 {
 	struct pci_host *h = calloc(1, sizeof(*h));
@@ -32,12 +29,14 @@ struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t mmio32_base,
 		return NULL;
 	pthread_mutex_init(&h->lock, NULL);
 	h->control = *control;
-	pci_bus_init(&h->bus, mmio32_base, mmio32_end, intx_gsi_base);
-	pci_dev_init(&h->bridge, "hostbridge", MCH_VENDOR, MCH_DEVICE,
-		     0x06000000, 0x1af4, 0x1100);
+	pci_bus_init(&h->bus, cfg->mmio32_base, cfg->mmio32_end,
+		     cfg->intx_gsi_base, cfg->intx_lines);
+	pci_dev_init(&h->bridge, "hostbridge", cfg->bridge_vendor,
+		     cfg->bridge_device, 0x06000000, 0x1af4, 0x1100);
 	pci_cfg_set(&h->bridge, PCI_INTERRUPT_PIN, 1, 0);
-	le_write(h->bridge.config + MCH_PCIEXBAR, 8,
-		 ecam_base | PCIEXBAR_ENABLE);
+	if (cfg->q35_pciexbar)
+		le_write(h->bridge.config + MCH_PCIEXBAR, 8,
+			 cfg->ecam_base | PCIEXBAR_ENABLE);
 	if (pci_bus_add(&h->bus, &h->bridge, 0) < 0) {
 		pci_host_destroy(h);
 		return NULL;

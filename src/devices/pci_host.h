@@ -9,8 +9,9 @@
 #include "../pci/pci.h"
 
 /*
- * The PCI host: config space through ports 0xCF8-0xCFF and ECAM, the host
- * bridge at 00:00.0, and the chipset's reset control at 0xCF9.
+ * The PCI host: config space through ECAM (and, on x86, ports
+ * 0xCF8-0xCFF), the host bridge at 00:00.0, and the chipset's reset
+ * control at 0xCF9 (x86).
  */
 struct pci_host {
 	pthread_mutex_t lock; /* the config address and reset registers */
@@ -21,9 +22,16 @@ struct pci_host {
 	struct pci_bus bus;
 };
 
-struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t mmio32_base,
-				 uint64_t mmio32_end,
-				 unsigned int intx_gsi_base,
+/* What a platform's PCI host looks like. */
+struct pci_host_config {
+	uint64_t ecam_base;
+	uint64_t mmio32_base, mmio32_end;
+	unsigned int intx_gsi_base, intx_lines;
+	uint16_t bridge_vendor, bridge_device;
+	bool q35_pciexbar; /* the MCH's register saying where ECAM is */
+};
+
+struct pci_host *pci_host_create(const struct pci_host_config *cfg,
 				 const struct vm_control *control);
 void pci_host_destroy(struct pci_host *host);
 void pci_host_reset(struct pci_host *host);

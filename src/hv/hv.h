@@ -3,9 +3,10 @@
 #define SCORPI_HV_H
 
 /*
- * The hypervisor backend interface. Only the backend (kvm_x86.c today;
- * kvm_arm64.c and hvf later) talks to the hypervisor; everything else goes
- * through these calls.
+ * The hypervisor backend interface. Only the backend (kvm_x86.c and
+ * kvm_arm64.c; hvf later) talks to the hypervisor; everything else goes
+ * through these calls. A GSI is the platform's interrupt number: an
+ * IOAPIC/PIC input on x86, an SPI (0 = INTID 32) on arm64.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,8 +68,9 @@ int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level);
 #define HV_MSI_GSI_BASE 24
 #define HV_MAX_MSI_ROUTES 1024
 
+/* devid: the requester (bus << 8 | devfn), which an arm64 ITS needs. */
 int hv_vm_set_msi_route(struct hv_vm *vm, unsigned int gsi, uint64_t addr,
-			uint32_t data);
+			uint32_t data, uint32_t devid);
 int hv_vm_irqfd(struct hv_vm *vm, int fd, unsigned int gsi, bool assign);
 int hv_vm_ioeventfd(struct hv_vm *vm, int fd, uint64_t addr, bool assign);
 

@@ -16,6 +16,7 @@
 
 #include "../core/log.h"
 #include "hv_x86.h"
+#include "kvm_common.h"
 
 /* Addresses KVM needs for Intel real-mode emulation, inside the firmware
  * hole just below 4 GiB where nothing else lives. */
@@ -29,7 +30,6 @@
 
 struct hv {
 	int fd;
-	int vcpu_mmap_size;
 	unsigned int max_vcpus;
 	struct kvm_cpuid2 *cpuid; /* what KVM supports on this host */
 };
@@ -37,15 +37,12 @@ struct hv {
 struct hv_vm {
 	struct hv *hv;
 	int fd;
-	pthread_mutex_t routes_lock;
-	struct kvm_irq_routing *routes; /* the whole table KVM gets */
+	struct kvm_routes routes;
 };
 
 struct hv_vcpu {
+	struct kvm_vcpu_base base; /* fd, index, run area */
 	struct hv_vm *vm;
-	int fd;
-	unsigned int index;
-	struct kvm_run *run;
 };
 
 static struct kvm_cpuid2 *kvm_supported_cpuid(int fd)
@@ -69,10 +66,7 @@ static struct kvm_cpuid2 *kvm_supported_cpuid(int fd)
 
 struct hv *hv_open(void)
 {
-	static const struct {
-		int cap;
-		const char *what;
-	} required[] = {
+	static const struct kvm_cap_need required[] = {
 		{ KVM_CAP_IRQCHIP, "an in-kernel irqchip" },
 		{ KVM_CAP_USER_MEMORY, "user memory" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
@@ -85,52 +79,18 @@ struct hv *hv_open(void)
 		{ KVM_CAP_IOEVENTFD_ANY_LENGTH, "any-length ioeventfd" },
 	};
 	struct hv *hv = calloc(1, sizeof(*hv));
-	int n;
 
 	if (!hv)
 		return NULL;
-	hv->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	hv->fd = kvm_open_device();
 	if (hv->fd < 0) {
-		if (errno == ENOENT)
-			log_error(
-				"no /dev/kvm: this host offers no KVM (load kvm-intel or kvm-amd and enable virtualization in the firmware); without it, run Scorpi inside the nested L1 as tests/run does (docs/testing.md)");
-		else if (errno == EACCES || errno == EPERM)
-			log_error(
-				"no permission on /dev/kvm: add your user to its group (usually kvm) or run as root");
-		else
-			log_error("cannot open /dev/kvm: %s", strerror(errno));
 		free(hv);
 		return NULL;
 	}
-	/*
-	 * PVM (kvm_pvm) offers /dev/kvm without hardware virtualization, but
-	 * only for guest kernels built to run under it: a standard kernel
-	 * never gets going, so say so rather than spin.
-	 */
-	if (access("/sys/module/kvm_pvm", F_OK) == 0) {
-		log_error(
-			"/dev/kvm is PVM (the kvm_pvm module), which runs only guest kernels built for PVM; run Scorpi inside the nested L1 as tests/run does (docs/testing.md)");
+	if (kvm_require_caps(hv->fd, required,
+			     sizeof(required) / sizeof(required[0])) < 0)
 		goto fail;
-	}
-	if (ioctl(hv->fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		log_error("/dev/kvm speaks an unknown KVM API version");
-		goto fail;
-	}
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (ioctl(hv->fd, KVM_CHECK_EXTENSION, required[i].cap) <= 0) {
-			log_error("this KVM lacks %s", required[i].what);
-			goto fail;
-		}
-	}
-	hv->vcpu_mmap_size = ioctl(hv->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (hv->vcpu_mmap_size <= 0) {
-		log_error("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
-		goto fail;
-	}
-	n = ioctl(hv->fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-	if (n <= 0)
-		n = ioctl(hv->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
-	hv->max_vcpus = n > 0 ? (unsigned int)n : 4;
+	hv->max_vcpus = kvm_max_vcpus(hv->fd);
 	hv->cpuid = kvm_supported_cpuid(hv->fd);
 	if (!hv->cpuid)
 		goto fail;
@@ -160,97 +120,41 @@ unsigned int hv_max_vcpus(struct hv *hv)
  * 8259s take 0-15 (2 is the cascade), the IOAPIC 1-23, and the PIT's GSI 0
  * arrives on IOAPIC pin 2 as the MADT says.
  */
-static void kvm_route_irqchip(struct kvm_irq_routing *r, unsigned int gsi,
-			      unsigned int chip, unsigned int pin)
+static int kvm_default_routes(struct kvm_routes *r)
 {
-	r->entries[r->nr++] = (struct kvm_irq_routing_entry){
-		.gsi = gsi,
-		.type = KVM_IRQ_ROUTING_IRQCHIP,
-		.u.irqchip = { .irqchip = chip, .pin = pin },
-	};
-}
-
-static struct kvm_irq_routing *kvm_default_routes(void)
-{
-	struct kvm_irq_routing *r = calloc(
-		1, sizeof(*r) + (48 + HV_MAX_MSI_ROUTES) *
-					sizeof(struct kvm_irq_routing_entry));
-
-	if (!r)
-		return NULL;
+	if (kvm_routes_init(r, 48 + HV_MAX_MSI_ROUTES) < 0)
+		return -1;
 	for (unsigned int gsi = 0; gsi < 16; gsi++) {
 		if (gsi != 2)
-			kvm_route_irqchip(r, gsi,
-					  gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-						  : KVM_IRQCHIP_PIC_SLAVE,
-					  gsi % 8);
+			kvm_routes_add_irqchip(r, gsi,
+					       gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+						       : KVM_IRQCHIP_PIC_SLAVE,
+					       gsi % 8);
 	}
 	for (unsigned int gsi = 0; gsi < 24; gsi++) {
 		if (gsi != 2)
-			kvm_route_irqchip(r, gsi, KVM_IRQCHIP_IOAPIC,
-					  gsi ? gsi : 2);
+			kvm_routes_add_irqchip(r, gsi, KVM_IRQCHIP_IOAPIC,
+					       gsi ? gsi : 2);
 	}
-	return r;
+	return 0;
 }
 
 int hv_vm_set_msi_route(struct hv_vm *vm, unsigned int gsi, uint64_t addr,
-			uint32_t data)
+			uint32_t data, uint32_t devid)
 {
-	struct kvm_irq_routing *r = vm->routes;
-	struct kvm_irq_routing_entry e = {
-		.gsi = gsi,
-		.type = KVM_IRQ_ROUTING_MSI,
-		.u.msi = { .address_lo = (uint32_t)addr,
-			   .address_hi = addr >> 32,
-			   .data = data },
-	};
-	unsigned int i;
-	int ret;
-
-	if (gsi < HV_MSI_GSI_BASE || gsi >= HV_MSI_GSI_BASE + HV_MAX_MSI_ROUTES)
-		return -1;
-	pthread_mutex_lock(&vm->routes_lock);
-	for (i = 0; i < r->nr && r->entries[i].gsi != gsi; i++)
-		;
-	r->entries[i] = e;
-	if (i == r->nr)
-		r->nr++;
-	ret = ioctl(vm->fd, KVM_SET_GSI_ROUTING, r);
-	pthread_mutex_unlock(&vm->routes_lock);
-	if (ret < 0)
-		log_error("KVM_SET_GSI_ROUTING failed: %s", strerror(errno));
-	return ret;
+	/* The x86 MSI address and data say it all: no requester ID. */
+	return kvm_routes_set_msi(&vm->routes, vm->fd, gsi, addr, data, false,
+				  devid);
 }
 
 int hv_vm_irqfd(struct hv_vm *vm, int fd, unsigned int gsi, bool assign)
 {
-	struct kvm_irqfd irqfd = {
-		.fd = fd,
-		.gsi = gsi,
-		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
-	};
-	int ret = ioctl(vm->fd, KVM_IRQFD, &irqfd);
-
-	if (ret < 0 && assign)
-		log_error("KVM_IRQFD failed: %s", strerror(errno));
-	return ret;
+	return kvm_irqfd(vm->fd, fd, gsi, assign);
 }
 
 int hv_vm_ioeventfd(struct hv_vm *vm, int fd, uint64_t addr, bool assign)
 {
-	/* Length 0: any write at addr signals, whatever its size or value. */
-	struct kvm_ioeventfd io = {
-		.addr = addr,
-		.len = 0,
-		.fd = fd,
-		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
-	int ret = ioctl(vm->fd, KVM_IOEVENTFD, &io);
-
-	if (ret < 0 && assign)
-		log_error("KVM_IOEVENTFD at 0x%llx failed: %s",
-			  (unsigned long long)addr, strerror(errno));
-	return ret;
+	return kvm_ioeventfd(vm->fd, fd, addr, assign);
 }
 
 struct hv_vm *hv_vm_create(struct hv *hv)
@@ -281,10 +185,8 @@ struct hv_vm *hv_vm_create(struct hv *hv)
 		log_error("KVM_CREATE_PIT2 failed: %s", strerror(errno));
 		goto fail;
 	}
-	vm->routes = kvm_default_routes();
-	if (!vm->routes)
+	if (kvm_default_routes(&vm->routes) < 0)
 		goto fail;
-	pthread_mutex_init(&vm->routes_lock, NULL);
 	return vm;
 fail:
 	close(vm->fd);
@@ -297,28 +199,14 @@ void hv_vm_destroy(struct hv_vm *vm)
 	if (!vm)
 		return;
 	close(vm->fd);
-	pthread_mutex_destroy(&vm->routes_lock);
-	free(vm->routes);
+	kvm_routes_free(&vm->routes);
 	free(vm);
 }
 
 int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 		  uint64_t size, void *host)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)host,
-	};
-
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		log_error("cannot map %llu MiB of guest RAM at 0x%llx: %s",
-			  (unsigned long long)(size >> 20),
-			  (unsigned long long)gpa, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return kvm_set_memory(vm->fd, slot, gpa, size, host);
 }
 
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level)
@@ -348,7 +236,7 @@ static int kvm_set_cpuid(struct hv_vcpu *vcpu, unsigned int count)
 	size_t bytes = sizeof(*supported) +
 		       supported->nent * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *c = malloc(bytes);
-	unsigned int id = vcpu->index, shift = bits_for(count);
+	unsigned int id = vcpu->base.index, shift = bits_for(count);
 	int ret;
 
 	if (!c)
@@ -404,7 +292,7 @@ static int kvm_set_cpuid(struct hv_vcpu *vcpu, unsigned int count)
 			break;
 		}
 	}
-	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, c);
+	ret = ioctl(vcpu->base.fd, KVM_SET_CPUID2, c);
 	if (ret < 0)
 		log_error("KVM_SET_CPUID2 failed: %s", strerror(errno));
 	free(c);
@@ -418,11 +306,11 @@ static int kvm_set_lint(struct hv_vcpu *vcpu)
 	uint32_t *lvt0 = (uint32_t *)&lapic.regs[APIC_LVT0];
 	uint32_t *lvt1 = (uint32_t *)&lapic.regs[APIC_LVT1];
 
-	if (ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic) < 0)
+	if (ioctl(vcpu->base.fd, KVM_GET_LAPIC, &lapic) < 0)
 		return -1;
 	*lvt0 = (*lvt0 & ~0x700u) | (APIC_DM_EXTINT << 8);
 	*lvt1 = (*lvt1 & ~0x700u) | (APIC_DM_NMI << 8);
-	return ioctl(vcpu->fd, KVM_SET_LAPIC, &lapic);
+	return ioctl(vcpu->base.fd, KVM_SET_LAPIC, &lapic);
 }
 
 struct hv_vcpu *hv_vcpu_create(struct hv_vm *vm, unsigned int index,
@@ -433,20 +321,7 @@ struct hv_vcpu *hv_vcpu_create(struct hv_vm *vm, unsigned int index,
 	if (!vcpu)
 		return NULL;
 	vcpu->vm = vm;
-	vcpu->index = index;
-	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, index);
-	if (vcpu->fd < 0) {
-		log_error("KVM_CREATE_VCPU %u failed: %s", index,
-			  strerror(errno));
-		free(vcpu);
-		return NULL;
-	}
-	vcpu->run = mmap(NULL, vm->hv->vcpu_mmap_size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, vcpu->fd, 0);
-	if (vcpu->run == MAP_FAILED) {
-		log_error("cannot map vCPU %u's run area: %s", index,
-			  strerror(errno));
-		close(vcpu->fd);
+	if (kvm_vcpu_open(&vcpu->base, vm->hv->fd, vm->fd, index) < 0) {
 		free(vcpu);
 		return NULL;
 	}
@@ -467,8 +342,7 @@ void hv_vcpu_destroy(struct hv_vcpu *vcpu)
 {
 	if (!vcpu)
 		return;
-	munmap(vcpu->run, vcpu->vm->hv->vcpu_mmap_size);
-	close(vcpu->fd);
+	kvm_vcpu_close(&vcpu->base);
 	free(vcpu);
 }
 
@@ -495,7 +369,7 @@ int hv_vcpu_set_x86_boot(struct hv_vcpu *vcpu, const struct x86_boot_state *st)
 	struct kvm_regs regs = { 0 };
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+	if (ioctl(vcpu->base.fd, KVM_GET_SREGS, &sregs) < 0)
 		goto fail;
 	kvm_flat_segment(&sregs.cs, st->code_sel, true);
 	kvm_flat_segment(&sregs.ds, st->data_sel, false);
@@ -508,38 +382,28 @@ int hv_vcpu_set_x86_boot(struct hv_vcpu *vcpu, const struct x86_boot_state *st)
 	sregs.cr3 = st->cr3;
 	sregs.cr4 = 0x20; /* PAE */
 	sregs.efer = 0x500; /* LMA | LME */
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+	if (ioctl(vcpu->base.fd, KVM_SET_SREGS, &sregs) < 0)
 		goto fail;
 	regs.rflags = 2;
 	regs.rip = st->rip;
 	regs.rsi = st->rsi;
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(vcpu->base.fd, KVM_SET_REGS, &regs) < 0)
 		goto fail;
-	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
+	if (ioctl(vcpu->base.fd, KVM_SET_FPU, &fpu) < 0)
 		goto fail;
 	return 0;
 fail:
-	log_error("cannot set vCPU %u's boot registers: %s", vcpu->index,
+	log_error("cannot set vCPU %u's boot registers: %s", vcpu->base.index,
 		  strerror(errno));
 	return -1;
 }
 
 int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 {
-	struct kvm_run *run = vcpu->run;
+	struct kvm_run *run = vcpu->base.run;
 
-	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-		if (errno == EINTR || errno == EAGAIN) {
-			run->immediate_exit = 0;
-			exit->reason = HV_EXIT_INTERRUPTED;
-			return 0;
-		}
-		log_error("KVM_RUN on vCPU %u failed: %s", vcpu->index,
-			  strerror(errno));
-		exit->reason = HV_EXIT_FAILED;
-		exit->failed.code = errno;
-		return -1;
-	}
+	if (kvm_vcpu_run(&vcpu->base, exit) == 0)
+		return exit->reason == HV_EXIT_FAILED ? -1 : 0;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		exit->reason = HV_EXIT_IO;
@@ -549,52 +413,23 @@ int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		exit->io.count = run->io.count;
 		exit->io.data = (uint8_t *)run + run->io.data_offset;
 		return 0;
-	case KVM_EXIT_MMIO:
-		exit->reason = HV_EXIT_MMIO;
-		exit->mmio.addr = run->mmio.phys_addr;
-		exit->mmio.size = run->mmio.len;
-		exit->mmio.is_write = run->mmio.is_write;
-		exit->mmio.data = run->mmio.data;
-		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = HV_EXIT_SHUTDOWN;
 		return 0;
-	case KVM_EXIT_SYSTEM_EVENT:
-		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-			exit->reason = HV_EXIT_SYSTEM_RESET;
-		else if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-			exit->reason = HV_EXIT_SYSTEM_OFF;
-		else
-			exit->reason = HV_EXIT_SHUTDOWN;
-		return 0;
-	case KVM_EXIT_INTR:
 	case KVM_EXIT_HLT:
 		exit->reason = HV_EXIT_INTERRUPTED;
 		return 0;
-	case KVM_EXIT_FAIL_ENTRY:
-		log_error(
-			"vCPU %u: KVM could not enter the guest (reason 0x%llx)",
-			vcpu->index,
-			(unsigned long long)
-				run->fail_entry.hardware_entry_failure_reason);
-		break;
-	case KVM_EXIT_INTERNAL_ERROR:
-		log_error("vCPU %u: KVM internal error %u", vcpu->index,
-			  run->internal.suberror);
-		break;
 	default:
-		log_error("vCPU %u: unexpected KVM exit %u", vcpu->index,
+		log_error("vCPU %u: unexpected KVM exit %u", vcpu->base.index,
 			  run->exit_reason);
-		break;
+		kvm_exit_failed(&vcpu->base, exit);
+		return -1;
 	}
-	exit->reason = HV_EXIT_FAILED;
-	exit->failed.code = run->exit_reason;
-	return -1;
 }
 
 void hv_vcpu_kick(struct hv_vcpu *vcpu)
 {
-	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	kvm_vcpu_kick(&vcpu->base);
 }
 
 void hv_vcpu_dump(struct hv_vcpu *vcpu, FILE *out)
@@ -602,10 +437,10 @@ void hv_vcpu_dump(struct hv_vcpu *vcpu, FILE *out)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+	if (ioctl(vcpu->base.fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(vcpu->base.fd, KVM_GET_SREGS, &s) < 0) {
 		fprintf(out, "vCPU %u: registers unavailable: %s\n",
-			vcpu->index, strerror(errno));
+			vcpu->base.index, strerror(errno));
 		return;
 	}
 	fprintf(out,
@@ -617,10 +452,10 @@ void hv_vcpu_dump(struct hv_vcpu *vcpu, FILE *out)
 		" r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
 		" cs %04x ss %04x cr0 %016llx cr2 %016llx cr3 %016llx\n"
 		" cr4 %016llx efer %016llx\n",
-		vcpu->index, r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
-		r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
-		r.r14, r.r15, s.cs.selector, s.ss.selector, s.cr0, s.cr2, s.cr3,
-		s.cr4, s.efer);
+		vcpu->base.index, r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx,
+		r.rsi, r.rdi, r.rbp, r.rsp, r.r8, r.r9, r.r10, r.r11, r.r12,
+		r.r13, r.r14, r.r15, s.cs.selector, s.ss.selector, s.cr0, s.cr2,
+		s.cr3, s.cr4, s.efer);
 	/* On AMD, KVM reinitialises the vCPU when it sees the shutdown. */
 	if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
 		fprintf(out,

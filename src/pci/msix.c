@@ -104,7 +104,7 @@ static void msix_route(struct msix *m, unsigned int v)
 	if (m->hv)
 		hv_vm_set_msi_route(m->hv, m->gsi_base + v,
 				    ((uint64_t)e->addr_hi << 32) | e->addr_lo,
-				    e->data);
+				    e->data, m->dev->devfn);
 }
 
 int msix_attach(struct msix *m, struct hv_vm *hv)

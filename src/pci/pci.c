@@ -15,13 +15,15 @@
 #define PCI_SAVED_BARS 0xe00
 
 void pci_bus_init(struct pci_bus *bus, uint64_t mmio32_base,
-		  uint64_t mmio32_end, unsigned int intx_gsi_base)
+		  uint64_t mmio32_end, unsigned int intx_gsi_base,
+		  unsigned int intx_lines)
 {
 	memset(bus, 0, sizeof(*bus));
 	pthread_mutex_init(&bus->lock, NULL);
 	bus->mmio32_base = bus->mmio32_next = mmio32_base;
 	bus->mmio32_end = mmio32_end;
 	bus->intx_gsi_base = intx_gsi_base;
+	bus->intx_lines = intx_lines;
 }
 
 void pci_bus_set_mmio64(struct pci_bus *bus, uint64_t base, uint64_t end)
@@ -38,7 +40,7 @@ void pci_bus_destroy(struct pci_bus *bus)
 unsigned int pci_bus_intx_gsi(const struct pci_bus *bus, unsigned int slot,
 			      unsigned int pin)
 {
-	return bus->intx_gsi_base + (slot + pin - 1) % 8;
+	return bus->intx_gsi_base + (slot + pin - 1) % bus->intx_lines;
 }
 
 void pci_dev_init(struct pci_dev *dev, const char *name, uint16_t vendor,

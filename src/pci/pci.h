@@ -74,11 +74,13 @@ struct pci_bus {
 	uint64_t mmio32_base, mmio32_next, mmio32_end;
 	/* 64-bit BARs go here when there is such a window (end > base). */
 	uint64_t mmio64_base, mmio64_next, mmio64_end;
-	unsigned int intx_gsi_base; /* INTA of slot 0; 8 GSIs rotate */
+	unsigned int intx_gsi_base; /* INTA of slot 0 */
+	unsigned int intx_lines; /* GSIs the slots' pins rotate over */
 };
 
 void pci_bus_init(struct pci_bus *bus, uint64_t mmio32_base,
-		  uint64_t mmio32_end, unsigned int intx_gsi_base);
+		  uint64_t mmio32_end, unsigned int intx_gsi_base,
+		  unsigned int intx_lines);
 void pci_bus_set_mmio64(struct pci_bus *bus, uint64_t base, uint64_t end);
 void pci_bus_destroy(struct pci_bus *bus);
 /* Places dev at devfn; prints why not and returns -1 if it cannot. */

@@ -5,7 +5,6 @@
  * host with its ECAM window, ACPI tables and the direct Linux boot.
  */
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "../core/log.h"
 #include "../core/vm.h"
@@ -64,6 +63,18 @@ static void platform_cmos_memory(struct rtc_cmos *rtc, uint64_t mem)
 				   above4g >> (8 * i));
 }
 
+/* A Q35 MCH, as stock firmware expects; slots rotate over GSIs 16-23. */
+static const struct pci_host_config x86_pci_host = {
+	.ecam_base = X86_ECAM_BASE,
+	.mmio32_base = X86_PCI_MMIO32_BASE,
+	.mmio32_end = X86_PCI_MMIO32_END,
+	.intx_gsi_base = X86_PCI_INTX_GSI_BASE,
+	.intx_lines = 8,
+	.bridge_vendor = 0x8086,
+	.bridge_device = 0x29c0,
+	.q35_pciexbar = true,
+};
+
 struct platform *platform_create(struct vm *vm)
 {
 	struct platform *p = calloc(1, sizeof(*p));
@@ -85,9 +96,7 @@ struct platform *platform_create(struct vm *vm)
 	p->com1 = uart_16550_create(&com1_irq, &out);
 	p->rtc = rtc_cmos_create();
 	p->pm = acpi_pm_create(&sci, &vm->control);
-	p->pci = pci_host_create(X86_ECAM_BASE, X86_PCI_MMIO32_BASE,
-				 X86_PCI_MMIO32_END, X86_PCI_INTX_GSI_BASE,
-				 &vm->control);
+	p->pci = pci_host_create(&x86_pci_host, &vm->control);
 	if (!p->com1 || !p->rtc || !p->pm || !p->pci) {
 		log_error("out of memory");
 		platform_destroy(p);
@@ -126,16 +135,7 @@ struct platform *platform_create(struct vm *vm)
 
 int platform_check_boot(struct vm *vm)
 {
-	struct stat st;
-
-	if (x86_linux_check(vm->kernel_fd) < 0)
-		return -1;
-	if (vm->initrd_fd >= 0 &&
-	    (fstat(vm->initrd_fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-		log_error("initrd %s: not a regular file", vm->cfg.initrd);
-		return -1;
-	}
-	return 0;
+	return x86_linux_check(vm->kernel_fd);
 }
 
 int platform_boot(struct platform *p, struct vm *vm)

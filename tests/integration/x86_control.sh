@@ -64,6 +64,7 @@ console: stdio
 kernel: "$kernel"
 initrd: "$initrd"
 cmdline: "console=ttyS0 quiet scorpi.test=date"
+stats: "$tmp/stats.json"
 devices:
   pci:
     - device: virtio-rnd
@@ -72,7 +73,7 @@ EOF
 "$scorpi" --print-config -f "$tmp/vm.yaml" >"$tmp/yaml.desc" 2>&1
 "$scorpi" --print-config -c 2 -m 256M -o console=stdio -k "$kernel" \
 	-i "$initrd" -a "console=ttyS0 quiet scorpi.test=date" \
-	-s 5,virtio-rnd vm-yaml >"$tmp/cli.desc" 2>&1
+	-o stats="$tmp/stats.json" -s 5,virtio-rnd vm-yaml >"$tmp/cli.desc" 2>&1
 if cmp -s "$tmp/yaml.desc" "$tmp/cli.desc"; then
 	report_ok yaml-same-description
 else
@@ -84,6 +85,17 @@ rc=$?
 expect_exit yaml-boot 0 "$rc" "$logs/yaml-boot.log" &&
 	expect_grep yaml-boot "init reached, CPUs online: 0-1, count 2" \
 		"$logs/yaml-boot.log" && report_ok yaml-boot
+# stats: the exits the VMM handled, as JSON, written when the VM ended.
+if python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["vm"] == "vm-yaml" and s["exits"]["io"] > 0 and s["exits"]["mmio"] > 0
+assert s["total"] == sum(s["exits"].values())
+' "$tmp/stats.json" 2>"$tmp/stats.err"; then
+	report_ok stats-file
+else
+	report_fail stats-file "$(tail -n 1 "$tmp/stats.err") in $(cat "$tmp/stats.json" 2>&1)"
+fi
 
 # 2. The control socket on a guest that ticks twice a second.
 sock=$tmp/ticker.sock
