@@ -114,26 +114,6 @@ int arm64_image_parse(const uint8_t *buf, size_t len, uint64_t file_size,
 	return 0;
 }
 
-/* Reads exactly len bytes at off into dst. */
-static int read_full(int fd, void *dst, uint64_t len, uint64_t off)
-{
-	uint8_t *p = dst;
-
-	while (len) {
-		ssize_t n =
-			pread(fd, p, len > (1u << 30) ? (1u << 30) : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /* Reads and parses the header; logs the reason on failure. */
 static int read_header(int fd, struct arm64_image_header *hdr)
 {
@@ -195,7 +175,7 @@ int arm64_linux_load(struct guest_ram *ram, uint64_t ram_base,
 			mem_size >> 20);
 		return -1;
 	}
-	if (read_full(f->kernel_fd, dst, hdr.load_size, 0) < 0) {
+	if (pread_full(f->kernel_fd, dst, hdr.load_size, 0) < 0) {
 		log_error("kernel: read error");
 		return -1;
 	}
@@ -226,7 +206,7 @@ int arm64_linux_load(struct guest_ram *ram, uint64_t ram_base,
 			return -1;
 		}
 		dst = guest_ram_ptr(ram, start, len);
-		if (!dst || read_full(f->initrd_fd, dst, len, 0) < 0) {
+		if (!dst || pread_full(f->initrd_fd, dst, len, 0) < 0) {
 			log_error("initrd: read error");
 			return -1;
 		}

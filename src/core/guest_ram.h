@@ -36,4 +36,7 @@ void guest_ram_discard(struct guest_ram *ram);
  */
 void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
 
+/* Reads exactly len bytes of a file at off (a kernel, an initrd) into dst. */
+int pread_full(int fd, void *dst, uint64_t len, uint64_t off);
+
 #endif

@@ -11,7 +11,18 @@
 #include "../core/log.h"
 #include "kvm_common.h"
 
-int kvm_open_device(void)
+static int kvm_require_caps(int fd, const struct kvm_cap_need *caps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
+			log_error("this KVM lacks %s", caps[i].what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int kvm_open_device(const struct kvm_cap_need *caps, size_t n)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
@@ -42,18 +53,11 @@ int kvm_open_device(void)
 		close(fd);
 		return -1;
 	}
-	return fd;
-}
-
-int kvm_require_caps(int fd, const struct kvm_cap_need *caps, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
-			log_error("this KVM lacks %s", caps[i].what);
-			return -1;
-		}
+	if (kvm_require_caps(fd, caps, n) < 0) {
+		close(fd);
+		return -1;
 	}
-	return 0;
+	return fd;
 }
 
 unsigned int kvm_max_vcpus(int fd)

@@ -21,9 +21,11 @@ struct kvm_cap_need {
 	const char *what; /* for "this KVM lacks ..." */
 };
 
-/* Opens /dev/kvm and checks its API; prints why not and returns -1. */
-int kvm_open_device(void);
-int kvm_require_caps(int fd, const struct kvm_cap_need *caps, size_t n);
+/*
+ * Opens /dev/kvm and checks its API and the capabilities the backend
+ * needs; prints why not and returns -1.
+ */
+int kvm_open_device(const struct kvm_cap_need *caps, size_t n);
 unsigned int kvm_max_vcpus(int fd);
 
 int kvm_set_memory(int vm_fd, unsigned int slot, uint64_t gpa, uint64_t size,

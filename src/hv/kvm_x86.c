@@ -82,14 +82,12 @@ struct hv *hv_open(void)
 
 	if (!hv)
 		return NULL;
-	hv->fd = kvm_open_device();
+	hv->fd = kvm_open_device(required,
+				 sizeof(required) / sizeof(required[0]));
 	if (hv->fd < 0) {
 		free(hv);
 		return NULL;
 	}
-	if (kvm_require_caps(hv->fd, required,
-			     sizeof(required) / sizeof(required[0])) < 0)
-		goto fail;
 	hv->max_vcpus = kvm_max_vcpus(hv->fd);
 	hv->cpuid = kvm_supported_cpuid(hv->fd);
 	if (!hv->cpuid)

@@ -104,26 +104,6 @@ int bzimage_parse(const uint8_t *buf, size_t len, uint64_t file_size,
 	return 0;
 }
 
-/* Reads exactly len bytes at off into dst. */
-static int read_full(int fd, void *dst, uint64_t len, uint64_t off)
-{
-	uint8_t *p = dst;
-
-	while (len) {
-		ssize_t n =
-			pread(fd, p, len > (1u << 30) ? (1u << 30) : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /* A GDT with flat 64-bit code and data at the protocol's selectors. */
 static void write_gdt(uint8_t *gdt)
 {
@@ -227,7 +207,7 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 			(unsigned int)(kernel_start >> 20));
 		return -1;
 	}
-	if (read_full(f->kernel_fd, dst, kernel_len, hdr.setup_size) < 0) {
+	if (pread_full(f->kernel_fd, dst, kernel_len, hdr.setup_size) < 0) {
 		log_error("kernel: read error");
 		return -1;
 	}
@@ -264,7 +244,7 @@ int x86_linux_load(struct guest_ram *ram, uint64_t mem_size,
 		}
 		initrd_addr = (top - initrd_len) & ~0xfffull;
 		dst = guest_ram_ptr(ram, initrd_addr, initrd_len);
-		if (!dst || read_full(f->initrd_fd, dst, initrd_len, 0) < 0) {
+		if (!dst || pread_full(f->initrd_fd, dst, initrd_len, 0) < 0) {
 			log_error("initrd: read error");
 			return -1;
 		}

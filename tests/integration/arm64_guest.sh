@@ -52,7 +52,8 @@ run arm64-reboot -c 2 -m 256M -s 3,virtio-blk,"$disks/note.img" -- reboot &
 vm=$!
 EXTRA_CMDLINE=
 while kill -0 "$vm" 2>/dev/null; do
-	if [ "$(grep -c "init reached" "$log" 2>/dev/null)" -gt 2 ]; then
+	boots=$(grep -c "init reached" "$log" 2>/dev/null)
+	if [ "${boots:-0}" -gt 2 ]; then
 		kill -TERM "$(cat "$logs/arm64-reboot.pid")" 2>/dev/null
 		break
 	fi

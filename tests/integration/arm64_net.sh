@@ -82,4 +82,45 @@ if expect_exit $name 0 "$rc" "$log" &&
 		report_ok $name
 	fi
 fi
+# tap: a tap device made here (busybox tunctl), 192.168.77.1 on L1's side;
+# the guest gets a static address and a MAC of our choosing.
+if ! tunctl -t scorpitap0 >"$logs/arm64-tap.log" 2>&1 ||
+	! ip addr add 192.168.77.1/24 dev scorpitap0 2>>"$logs/arm64-tap.log" ||
+	! ip link set scorpitap0 up 2>>"$logs/arm64-tap.log"; then
+	report_fail arm64-net-tap "cannot make a tap device: $(head -n 1 "$logs/arm64-tap.log")"
+	exit 0
+fi
+# New listeners for the bulk data: each took one connection above.
+kill $down $up 2>/dev/null
+rm -f "$work/up.md5"
+nc -l -p 18081 -e cat "$work/blob.bin" >>"$logs/arm64-bulk-down.log" 2>&1 &
+down=$!
+nc -l -p 18082 -e sh -c "md5sum | cut -d' ' -f1 >$work/up.md5" \
+	>>"$logs/arm64-bulk-up.log" 2>&1 &
+up=$!
+log=$logs/arm64-net-tap.log
+EXTRA_CMDLINE="scorpi.netaddr=192.168.77.2/24 scorpi.nethost=192.168.77.1:18080"
+run arm64-net-tap -c 2 -s 4,virtio-net,tap=scorpitap0,mac=52:54:00:ab:cd:ef \
+	-- net &
+vm=$!
+EXTRA_CMDLINE=
+reply=$(talk 8022 192.168.77.2 "$log" "$vm")
+wait $vm
+rc=$?
+name=arm64-net-tap
+if expect_exit $name 0 "$rc" "$log" &&
+	expect_grep $name "guest: eth0 192.168.77.2/24 mac 52:54:00:ab:cd:ef" "$log" &&
+	expect_grep $name "guest: fetched hello-from-the-host-$$" "$log" &&
+	expect_grep $name "guest: got hello-from-host" "$log" &&
+	expect_grep $name "guest: blob md5 $blob_md5" "$log"; then
+	up_md5=$(field "$log" 's/^guest: up md5 \([0-9a-f]*\)$/\1/p')
+	if [ "$reply" != reply-from-guest ]; then
+		report_fail $name "L1 got '$reply' from the guest over the tap"
+	elif [ -z "$up_md5" ] || [ "$up_md5" != "$(cat "$work/up.md5" 2>/dev/null)" ]; then
+		report_fail $name "the guest sent data with md5 '$up_md5'; L1 got '$(cat "$work/up.md5" 2>/dev/null)'"
+	else
+		report_ok $name
+	fi
+fi
+ip link delete scorpitap0 2>/dev/null || tunctl -d scorpitap0 >/dev/null 2>&1
 exit 0

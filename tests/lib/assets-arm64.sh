@@ -51,10 +51,15 @@ assets_arm64_foreign()
 # installing it would replace the host's busybox.
 deps_arm64_install()
 {
-	local want=(qemu-system-arm gcc-aarch64-linux-gnu meson ninja-build cpio file
-		libc6:arm64 libc6-dev:arm64 pkgconf:arm64
+	# libfdt1:arm64, not libfdt-dev:arm64: libfdt-dev is not Multi-Arch
+	# in Debian 12, so its arm64 package removes the amd64 one that the
+	# native build needs (tests/lib/deps.sh) and the other way round
+	# ("libfdt-dev : Conflicts: libfdt-dev:arm64"). The headers are the
+	# same; the cross build links libfdt.so.1 by name (meson.build).
+	local want=(qemu-system-arm gcc-aarch64-linux-gnu meson ninja-build
+		pkg-config cpio file libc6:arm64 libc6-dev:arm64
 		libslirp-dev:arm64 libglib2.0-dev:arm64 liburing-dev:arm64
-		libyaml-dev:arm64 libfdt-dev:arm64)
+		libyaml-dev:arm64 libfdt1:arm64)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
