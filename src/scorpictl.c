@@ -40,6 +40,7 @@ static const char usage_text[] =
 	"  powerdown                     ask the guest to shut down (power button)\n"
 	"  quit                          end the VM at once\n"
 	"  devices                       list the devices and their state\n"
+	"  stats                         the VM exits the VMM has handled, by reason\n"
 	"  hostfwd-add RULE [DEVICE]     forward a host port into a slirp network:\n"
 	"                                RULE is tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT\n"
 	"  hostfwd-remove RULE [DEVICE]  stop forwarding it\n"

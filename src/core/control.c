@@ -174,6 +174,14 @@ static void cmd_status(struct vm_control_socket *s,
 	jw_uint(&r->result, vm_uptime_ms(vm));
 }
 
+/* The VM exits the VMM has handled so far, by reason (bench/). */
+static void cmd_stats(struct vm_control_socket *s,
+		      const struct json_value *args, struct reply *r)
+{
+	(void)args;
+	vm_write_exit_counts(s->vm, &r->result);
+}
+
 static void wrong_state(struct vm_control_socket *s, struct reply *r,
 			const char *what)
 {
@@ -358,6 +366,7 @@ static const struct {
 	{ "quit", cmd_quit },
 	{ "powerdown", cmd_powerdown },
 	{ "devices", cmd_devices },
+	{ "stats", cmd_stats },
 	{ "hostfwd-add", cmd_hostfwd_add },
 	{ "hostfwd-remove", cmd_hostfwd_remove },
 };

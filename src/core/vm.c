@@ -248,7 +248,8 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		hv_vcpu_run(vcpu->hv, &e);
-		vcpu->exits[e.reason]++;
+		/* Relaxed: the control socket reads them while we run. */
+		__atomic_add_fetch(&vcpu->exits[e.reason], 1, __ATOMIC_RELAXED);
 		switch (e.reason) {
 		case HV_EXIT_IO:
 			vcpu_handle_io(vm, &e);
@@ -602,20 +603,41 @@ static int vm_exit_code(struct vm *vm, enum vm_request req)
 	}
 }
 
+static const char *const exit_reason_names[HV_EXIT_COUNT] = {
+	[HV_EXIT_IO] = "io",
+	[HV_EXIT_MMIO] = "mmio",
+	[HV_EXIT_SHUTDOWN] = "shutdown",
+	[HV_EXIT_SYSTEM_RESET] = "system-reset",
+	[HV_EXIT_SYSTEM_OFF] = "system-off",
+	[HV_EXIT_INTERRUPTED] = "interrupted",
+	[HV_EXIT_FAILED] = "failed",
+};
+
+void vm_write_exit_counts(struct vm *vm, struct json_writer *w)
+{
+	uint64_t total = 0;
+
+	jw_key(w, "exits");
+	jw_object_begin(w);
+	for (int r = 0; r < HV_EXIT_COUNT; r++) {
+		uint64_t n = 0;
+
+		for (unsigned int i = 0; i < vm->cfg.cpus; i++)
+			n += __atomic_load_n(&vm->vcpus[i].exits[r],
+					     __ATOMIC_RELAXED);
+		total += n;
+		jw_key(w, exit_reason_names[r]);
+		jw_uint(w, n);
+	}
+	jw_object_end(w);
+	jw_key(w, "total");
+	jw_uint(w, total);
+}
+
 /* -o stats=PATH: the VM exits the VMM saw, by reason, as JSON. */
 static void vm_write_stats(struct vm *vm)
 {
-	static const char *const names[HV_EXIT_COUNT] = {
-		[HV_EXIT_IO] = "io",
-		[HV_EXIT_MMIO] = "mmio",
-		[HV_EXIT_SHUTDOWN] = "shutdown",
-		[HV_EXIT_SYSTEM_RESET] = "system-reset",
-		[HV_EXIT_SYSTEM_OFF] = "system-off",
-		[HV_EXIT_INTERRUPTED] = "interrupted",
-		[HV_EXIT_FAILED] = "failed",
-	};
 	struct json_writer w;
-	uint64_t total = 0;
 	char *tmp;
 	FILE *f;
 
@@ -625,20 +647,7 @@ static void vm_write_stats(struct vm *vm)
 	jw_object_begin(&w);
 	jw_key(&w, "vm");
 	jw_string(&w, vm->cfg.name);
-	jw_key(&w, "exits");
-	jw_object_begin(&w);
-	for (int r = 0; r < HV_EXIT_COUNT; r++) {
-		uint64_t n = 0;
-
-		for (unsigned int i = 0; i < vm->cfg.cpus; i++)
-			n += vm->vcpus[i].exits[r];
-		total += n;
-		jw_key(&w, names[r]);
-		jw_uint(&w, n);
-	}
-	jw_object_end(&w);
-	jw_key(&w, "total");
-	jw_uint(&w, total);
+	vm_write_exit_counts(vm, &w);
 	jw_object_end(&w);
 	/* Written whole, then renamed: never a half-written file. */
 	if (!jw_text(&w) || asprintf(&tmp, "%s.tmp", vm->cfg.stats) < 0) {

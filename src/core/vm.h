@@ -141,6 +141,9 @@ const char *vm_state_name(enum vm_state state);
 uint64_t vm_uptime_ms(struct vm *vm);
 int vm_add_listener(struct vm *vm, vm_event_fn fn, void *ctx);
 void vm_remove_listener(struct vm *vm, vm_event_fn fn, void *ctx);
+struct json_writer;
+/* "exits": {reason: count...}, "total": N: the exits the VMM handled. */
+void vm_write_exit_counts(struct vm *vm, struct json_writer *w);
 /* The event loop of the VM's main thread, for devices such as vm-control. */
 struct event_loop *vm_event_loop(struct vm *vm);
 

@@ -121,6 +121,13 @@ else
 		report_fail control-devices "$out"
 	fi
 
+	out=$("$ctl" "$sock" stats 2>&1)
+	if echo "$out" | grep -qE '"exits":\{"io":[1-9][0-9]*,"mmio":[1-9][0-9]*,.*"total":[1-9]'; then
+		report_ok control-stats
+	else
+		report_fail control-stats "$out"
+	fi
+
 	# Pause: no output while paused, state says so, a second pause is
 	# refused; resume: output again, and the guest's clock went on.
 	before_time=$(last_tick_time "$logs/ctl-ticker.log")
