@@ -68,9 +68,10 @@ if wait_line "$logs/arm64-ctl-ticker.log" "guest: tick 3" "$vm"; then
 			report_ok arm64-control-quit
 	fi
 else
-	report_fail arm64-control-status "the guest never ticked"
+	pid=$(cat "$logs/arm64-ctl-ticker.pid")
+	report_fail arm64-control-status "the guest never ticked; the VMM's threads wait in: $(cat /proc/"$pid"/task/*/wchan 2>/dev/null | tr '\n' ' ')"
 	show_tail "$logs/arm64-ctl-ticker.log"
-	kill "$(cat "$logs/arm64-ctl-ticker.pid")" 2>/dev/null
+	kill "$pid" 2>/dev/null
 	wait "$vm"
 fi
 

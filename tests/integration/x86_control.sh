@@ -237,7 +237,7 @@ if wait_for "$logs/ctl-powerdown.log" 'guest: acpid ready'; then
 		expect_grep ctl-powerdown "guest: power button" \
 			"$logs/ctl-powerdown.log" && report_ok control-powerdown
 else
-	report_fail control-powerdown "acpid never started"
+	report_fail control-powerdown "acpid never started; the VMM's threads wait in: $(cat /proc/"$(pgrep -P "$vm_pid" | head -n 1)"/task/*/wchan 2>/dev/null | tr '\n' ' ')"
 	tail -n 20 "$logs/ctl-powerdown.log" | sed 's/^/    | /'
 	kill "$vm_pid" 2>/dev/null
 fi
