@@ -43,25 +43,29 @@ class Rows:
         self.rows = []
         self.fail = {}  # (figure, target) -> why
         self.unavail = {}  # (figure, target, what) -> why
+        self.missing = ("no measurement came back"
+                        if any(r["kind"] == "end" for r in recs) else
+                        "not reached: the run stopped before it")
         for r in recs:
             if r["kind"] == "failed":
-                target = r["target"].split("/")[0]
-                self.fail.setdefault((r["figure"], target), r["why"])
+                # "scorpi", or "scorpi/slirp" (net), "scorpi/concurrent"
+                # (scale): a failure counts for its own rows only.
+                self.fail.setdefault((r["figure"], r["target"]), r["why"])
             elif r["kind"] == "unavailable":
                 self.unavail[(r["figure"], r["target"], r["what"])] = r["why"]
 
-    def cell(self, figure, target, values, what=None, why=None):
+    def cell(self, figure, target, values, what=None, why=None, sub=None):
         if values:
             return stats(values)
         if why:
             return {"unmeasured": why}
         if (figure, target, what) in self.unavail:
             return {"unmeasured": self.unavail[(figure, target, what)]}
-        return {"failed": self.fail.get((figure, target),
-                                        "no measurement came back")}
+        key = (figure, f"{target}/{sub}" if sub else target)
+        return {"failed": self.fail.get(key, self.missing)}
 
     def add(self, figure, rid, title, unit, better, get, main, refs,
-            scale=1.0, what=None, why=None):
+            scale=1.0, what=None, why=None, sub=None):
         """A row: MAIN's figure (Scorpi's) against each of REFS, from
         get(target), a list of values; why[target] says why a target has
         none by its nature."""
@@ -70,7 +74,7 @@ class Rows:
         for t in [main] + refs:
             vals = get(t)
             vals = [v / scale for v in vals] if vals else vals
-            cells[t] = self.cell(figure, t, vals, what, why.get(t))
+            cells[t] = self.cell(figure, t, vals, what, why.get(t), sub)
         row = {"id": rid, "figure": figure, "title": title, "unit": unit,
                "better": better, "scorpi": cells[main], "refs": {}}
         for t in refs:
@@ -161,7 +165,8 @@ def build(recs):
                      lambda t, backend=backend, d=d:
                      [r["mbits"] for r in of(recs, "net", target=t,
                                              backend=backend, dir=d)],
-                     "scorpi", ["qemu-q35"], what=f"{backend}-{d}")
+                     "scorpi", ["qemu-q35"], what=f"{backend}-{d}",
+                     sub=backend)
     # 7. Many VMs.
     st = next((r for r in recs if r["kind"] == "env"), {}).get("settings", {})
     n, mib = st.get("scale_n", "N"), st.get("scale_mib", "?")
@@ -171,12 +176,12 @@ def build(recs):
                  f"{label}: time to all inits", "s", "lower",
                  lambda t, how=how: [r["seconds"] for r in
                                      of(recs, "scale", target=t, how=how)],
-                 "scorpi", ["qemu-microvm"])
+                 "scorpi", ["qemu-microvm"], sub=how)
         rows.add("scale", f"scale_{how}_mib", f"7. {n} VMs {label}: VMM "
                  "overhead, all together", "MiB", "lower",
                  lambda t, how=how: [r["overhead_kib"] for r in
                                      of(recs, "scale", target=t, how=how)],
-                 "scorpi", ["qemu-microvm"], scale=1024)
+                 "scorpi", ["qemu-microvm"], scale=1024, sub=how)
     return rows
 
 
