@@ -249,7 +249,11 @@ def kvm_exits(pid):
     out = {}
     for d in dirs:
         for name in os.listdir(os.path.join(DEBUGFS_KVM, d)):
+            # x86: exits, io_exits, ...; arm64: exits, mmio_exit_user,
+            # wfi_exit_stat, hvc_exit_stat, ...
             if not (name == "exits" or name.endswith("_exits")
+                    or name.endswith("_exit_stat")
+                    or name.startswith("mmio_exit")
                     or name in ("hypercalls", "insn_emulation")):
                 continue
             try:
@@ -286,16 +290,29 @@ def scorpi_stats(sock):
         s.close()
 
 
-# The VMMs' command lines.
+# The VMMs' command lines, and which QEMU machines each figure compares
+# with: on x86, microvm (the lightest) and q35 (the full PC, with the PCI
+# devices); on arm64, virt, the one machine for both.
+
+ARCHES = {
+    "x86_64": {"console": "ttyS0", "boot": ["qemu-microvm", "qemu-q35"],
+               "devices": "qemu-q35", "light": "qemu-microvm"},
+    "arm64": {"console": "ttyAMA0", "boot": ["qemu-virt"],
+              "devices": "qemu-virt", "light": "qemu-virt"},
+}
+MACHINES = {"microvm": "microvm", "q35": "q35", "virt": "virt,gic-version=3"}
+
 
 class Bench:
     def __init__(self, a):
         self.a = a
+        self.arch = ARCHES[a.arch]
         self.tmp = tempfile.mkdtemp(prefix="scorpi-bench.")
         self.count = 0
 
     def cmdline(self, test, extra=""):
-        return f"console=ttyS0 quiet scorpi.test={test} {extra}".strip()
+        return (f"console={self.arch['console']} quiet scorpi.test={test} "
+                f"{extra}").strip()
 
     def scorpi(self, test, mem=256, devices=(), extra="", sock=False):
         self.count += 1
@@ -312,7 +329,8 @@ class Bench:
         return cmd, path
 
     def qemu(self, machine, test, mem=256, devices=(), extra=""):
-        cmd = [self.a.qemu, "-M", machine, "-accel", "kvm", "-cpu", "host",
+        cmd = [self.a.qemu, "-M", MACHINES[machine], "-accel", "kvm",
+               "-cpu", "host",
                "-smp", "1", "-m", f"{mem}M", "-display", "none",
                "-nodefaults", "-no-user-config", "-serial", "stdio",
                "-kernel", self.a.kernel, "-initrd", self.a.initrd,
@@ -365,7 +383,7 @@ def rotate(items, rep):
 # 1-4: boot time, VMM CPU time and VM exits up to init, memory when idle.
 
 def fig_boot(b, reps):
-    targets = ["scorpi", "qemu-microvm", "qemu-q35"]
+    targets = ["scorpi"] + b.arch["boot"]
     for rep in range(reps):
         for t in rotate(targets, rep):
             vm = None
@@ -418,7 +436,7 @@ def fig_blk(b, reps):
         chunk = b"\0" * (1 << 20)
         for _ in range(mib):
             f.write(chunk)
-    targets = ["host", "scorpi", "qemu-q35"]
+    targets = ["host", "scorpi", b.arch["devices"]]
     for rep in range(reps):
         for t in rotate(targets, rep):
             try:
@@ -480,8 +498,14 @@ def make_tap():
     """The tap both VMMs attach to in turn; the reason it cannot be made,
     or None."""
     subprocess.run(["ip", "link", "del", TAP], capture_output=True)
-    for cmd in (["ip", "tuntap", "add", "dev", TAP, "mode", "tap"],
-                ["ip", "addr", "add", f"{TAP_HOST}/24", "dev", TAP],
+    # iproute2's ip makes taps; busybox's (the arm64 L1's) has tunctl.
+    if subprocess.run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"],
+                      capture_output=True).returncode:
+        r = subprocess.run(["tunctl", "-t", TAP], capture_output=True,
+                           text=True)
+        if r.returncode:
+            return f"no tap {TAP}: {r.stderr.strip() or 'failed'}"
+    for cmd in (["ip", "addr", "add", f"{TAP_HOST}/24", "dev", TAP],
                 ["ip", "link", "set", TAP, "up"]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode:
@@ -528,7 +552,7 @@ def fig_net(b, reps):
     why = make_tap()
     if why:
         backends = ["slirp"]
-        for t in ("scorpi", "qemu-q35"):
+        for t in ("scorpi", b.arch["devices"]):
             for d in ("g2h", "h2g"):
                 emit("unavailable", figure="net", target=t,
                      what=f"tap-{d}", why=f"no tap: {why}")
@@ -538,7 +562,7 @@ def fig_net(b, reps):
             for backend in backends:
                 host = SLIRP_HOST if backend == "slirp" else TAP_HOST
                 addr = "dhcp" if backend == "slirp" else TAP_GUEST
-                for t in rotate(["scorpi", "qemu-q35"], rep):
+                for t in rotate(["scorpi", b.arch["devices"]], rep):
                     try:
                         server.start()
                         vm = b.start(t, "bench-net", net=backend, extra=(
@@ -579,7 +603,7 @@ def fig_net(b, reps):
 def fig_scale(b, reps):
     n, mem = b.a.scale_n, b.a.scale_mib
     for rep in range(reps):
-        for t in rotate(["scorpi", "qemu-microvm"], rep):
+        for t in rotate(["scorpi", b.arch["light"]], rep):
             for how in ("sequential", "concurrent"):
                 vms = []
                 try:
@@ -629,7 +653,8 @@ def environment(a):
                 break
     with open("/proc/meminfo") as f:
         memkib = int(f.readline().split()[1])
-    emit("env", kernel_release=os.uname().release, cpus=os.cpu_count(),
+    emit("env", arch=a.arch, kernel_release=os.uname().release,
+         cpus=os.cpu_count(),
          cpu_model=model, mem_mib=memkib // 1024,
          nested=os.environ.get("SCORPI_IN_L1") == "1",
          qemu_version=out([a.qemu, "--version"]),
@@ -657,6 +682,9 @@ def main():
     p.add_argument("--scale-mib", type=int, default=64)
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--figures", default="boot,blk,net,scale")
+    machine = os.uname().machine
+    p.add_argument("--arch", choices=sorted(ARCHES),
+                   default="arm64" if machine == "aarch64" else machine)
     a = p.parse_args()
     if a.scale_reps is None:
         a.scale_reps = a.reps

@@ -5,10 +5,11 @@ directly), and writes the figures as JSON (bench.json) and as a Markdown
 table (bench.md, also printed): medians with min and max over the
 repetitions, and every figure as a ratio, Scorpi / the other.
 
-usage: report.py LOG OUTDIR [--smoke] [--host TEXT] [--where TEXT]
-Exit status 0 when every figure was measured or is marked as not
-measurable; 1 when some measurement failed (the table and JSON are
-written all the same); 2 when LOG holds no complete run.
+usage: report.py OUTDIR LOG... [--smoke] [--host TEXT]
+One LOG per architecture (x86_64, arm64: each run says which). Exit
+status 0 when every figure was measured or is marked as not measurable;
+1 when some measurement failed (the table and JSON are written all the
+same); 2 when no LOG holds a run that started.
 """
 
 import argparse
@@ -19,7 +20,15 @@ import statistics
 import sys
 
 NAMES = {"scorpi": "Scorpi", "qemu-microvm": "QEMU microvm",
-         "qemu-q35": "QEMU q35", "host": "host file"}
+         "qemu-q35": "QEMU q35", "qemu-virt": "QEMU virt", "host": "host file"}
+
+# What each figure compares with, as bench/lib/measure.py measures it.
+ARCHES = {
+    "x86_64": {"title": "x86-64", "boot": ["qemu-microvm", "qemu-q35"],
+               "devices": "qemu-q35", "light": "qemu-microvm"},
+    "arm64": {"title": "arm64", "boot": ["qemu-virt"],
+              "devices": "qemu-virt", "light": "qemu-virt"},
+}
 
 # Scorpi's own exit counters have no QEMU counterpart.
 NO_QEMU_COUNTERS = "QEMU keeps no count of its own"
@@ -91,10 +100,10 @@ def of(recs, kind, **match):
             and all(r.get(k) == v for k, v in match.items())]
 
 
-def build(recs):
+def build(recs, arch):
     rows = Rows(recs)
     boot = lambda t: of(recs, "boot", target=t)  # noqa: E731
-    q = ["qemu-microvm", "qemu-q35"]
+    q = arch["boot"]
 
     rows.add("boot", "boot_ms", "1. Boot: exec to init's first line",
              "ms", "lower", lambda t: [r["boot_ms"] for r in boot(t)],
@@ -111,7 +120,7 @@ def build(recs):
     nodebug = {}
     if not names:
         why = "KVM's per-VM debugfs counters are not there"
-        nodebug = {"scorpi": why, "qemu-microvm": why, "qemu-q35": why}
+        nodebug = {t: why for t in ["scorpi"] + q}
         names = ["exits"]
     for n in names:
         vals = lambda t, n=n: [r["kvm_exits"][n] for r in boot(t)  # noqa
@@ -156,7 +165,7 @@ def build(recs):
                  "higher", lambda t, mode=mode, qd=qd, field=field:
                  [r[field] for r in of(recs, "blk", target=t, mode=mode,
                                        qd=qd)],
-                 "scorpi", ["qemu-q35", "host"])
+                 "scorpi", [arch["devices"], "host"])
     # 6. virtio-net.
     for backend in ("slirp", "tap"):
         for d, title in (("g2h", "guest to host"), ("h2g", "host to guest")):
@@ -165,7 +174,7 @@ def build(recs):
                      lambda t, backend=backend, d=d:
                      [r["mbits"] for r in of(recs, "net", target=t,
                                              backend=backend, dir=d)],
-                     "scorpi", ["qemu-q35"], what=f"{backend}-{d}",
+                     "scorpi", [arch["devices"]], what=f"{backend}-{d}",
                      sub=backend)
     # 7. Many VMs.
     st = next((r for r in recs if r["kind"] == "env"), {}).get("settings", {})
@@ -176,12 +185,12 @@ def build(recs):
                  f"{label}: time to all inits", "s", "lower",
                  lambda t, how=how: [r["seconds"] for r in
                                      of(recs, "scale", target=t, how=how)],
-                 "scorpi", ["qemu-microvm"], sub=how)
+                 "scorpi", [arch["light"]], sub=how)
         rows.add("scale", f"scale_{how}_mib", f"7. {n} VMs {label}: VMM "
                  "overhead, all together", "MiB", "lower",
                  lambda t, how=how: [r["overhead_kib"] for r in
                                      of(recs, "scale", target=t, how=how)],
-                 "scorpi", ["qemu-microvm"], scale=1024, sub=how)
+                 "scorpi", [arch["light"]], scale=1024, sub=how)
     return rows
 
 
@@ -226,18 +235,14 @@ def table(rows):
     return "\n".join(out)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("log")
-    p.add_argument("out")
-    p.add_argument("--smoke", action="store_true")
-    p.add_argument("--host", default="")
-    p.add_argument("--where", default="")
-    p.add_argument("--reps", type=int, default=0)
-    a = p.parse_args()
-    recs = []
-    bad = 0
-    with open(a.log, errors="replace") as f:
+def read_log(path):
+    """The records of one measuring run, and how many lines were garbled."""
+    recs, bad = [], 0
+    try:
+        f = open(path, errors="replace")
+    except OSError:
+        return recs, bad
+    with f:
         for line in f:
             line = line.replace("\r", "").rstrip("\n")
             if not line.startswith("bench-data: "):
@@ -246,15 +251,19 @@ def main():
                 recs.append(json.loads(line[len("bench-data: "):]))
             except json.JSONDecodeError:
                 bad += 1
-    if not any(r["kind"] == "env" for r in recs):
-        print(f"bench: the measuring run did not start: no records in "
-              f"{a.log}", file=sys.stderr)
-        return 2
+    return recs, bad
+
+
+def report_run(recs, bad):
+    """One architecture's figures, failures and notes, and its section of
+    the Markdown."""
     # A run that stopped half-way (the nested L1 locked up) still gives
     # what it measured; the rest is marked as failed.
     unfinished = not any(r["kind"] == "end" for r in recs)
     env = next((r for r in recs if r["kind"] == "env"), {})
-    rows = build(recs)
+    name = env.get("arch", "x86_64")
+    arch = ARCHES[name]
+    rows = build(recs, arch)
     failures = [r for r in recs if r["kind"] == "failed"]
     if bad:
         failures.append({"figure": "-", "target": "-", "rep": -1,
@@ -266,28 +275,20 @@ def main():
                          "point are missing"})
     unavailable = [r for r in recs if r["kind"] == "unavailable"]
     notes = [r for r in recs if r["kind"] == "note"]
-    date = datetime.datetime.now(datetime.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M UTC")
-    doc = {"schema": "scorpi-bench/1", "date": date, "smoke": a.smoke,
-           "reps": env.get("settings", {}).get("reps", a.reps),
-           "host": a.host, "where": a.where, "measured_on": env,
-           "figures": rows.rows,
+    where = ("inside a nested QEMU-TCG L1 (no usable /dev/kvm on the host)"
+             if env.get("nested") else "directly, on /dev/kvm")
+    doc = {"arch": name, "reps": env.get("settings", {}).get("reps"),
+           "where": where, "measured_on": env, "figures": rows.rows,
            "unavailable": [{k: r[k] for k in ("figure", "target", "what",
                                               "why")} for r in unavailable],
            "failures": [{k: r.get(k) for k in ("figure", "target", "rep",
                                                "why")} for r in failures],
            "notes": [{k: r.get(k) for k in ("target", "why")}
                      for r in notes]}
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "bench.json"), "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
     st = env.get("settings", {})
-    head = [f"Scorpi / QEMU benchmarks, {date}{' (smoke pass)' if a.smoke else ''}",
-            "",
-            f"- host: {a.host}" if a.host else "",
-            f"- measured {a.where}: Linux {env.get('kernel_release')}, "
-            f"{env.get('cpus')} CPUs ({env.get('cpu_model')}), "
+    head = [f"### {arch['title']}", "",
+            f"- measured {where}: Linux {env.get('kernel_release')}, "
+            f"{env.get('cpus')} CPUs ({env.get('cpu_model') or name}), "
             f"{env.get('mem_mib')} MiB; {env.get('qemu_version')}",
             f"- guest: {env.get('guest_kernel')}, initramfs "
             f"{env.get('initrd_bytes', 0) // 1024} KiB; 1 vCPU, 256 MiB",
@@ -299,7 +300,7 @@ def main():
             f"{st.get('scale_mib')} MiB, "
             f"{plural(st.get('scale_reps'), 'repetition')}",
             ""]
-    md = "\n".join(x for x in head if x is not None) + "\n" + table(rows.rows) + "\n"
+    md = "\n".join(head) + "\n" + table(rows.rows) + "\n"
     if failures:
         md += "\nFailed measurements:\n\n" + "\n".join(
             (f"- {r['figure']} {r['target']} (repetition {r['rep'] + 1}): "
@@ -307,10 +308,48 @@ def main():
     if notes:
         md += "\nNotes:\n\n" + "\n".join(
             f"- {r['target']}: {r['why']}" for r in notes) + "\n"
+    return doc, md
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("logs", nargs="+")
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--host", default="")
+    a = p.parse_args()
+    runs, sections, failed = [], [], False
+    for path in a.logs:
+        recs, bad = read_log(path)
+        if not any(r["kind"] == "env" for r in recs):
+            print(f"bench: a measuring run did not start: no records in "
+                  f"{path}", file=sys.stderr)
+            sections.append(f"### {os.path.basename(path)}\n\nThe measuring "
+                            "run did not start (no records in its log).\n")
+            failed = True
+            continue
+        doc, md = report_run(recs, bad)
+        runs.append(doc)
+        sections.append(md)
+        failed = failed or bool(doc["failures"])
+    if not runs:
+        return 2
+    date = datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
+    doc = {"schema": "scorpi-bench/2", "date": date, "smoke": a.smoke,
+           "host": a.host, "runs": runs}
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "bench.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    md = (f"Scorpi / QEMU benchmarks, {date}"
+          f"{' (smoke pass)' if a.smoke else ''}\n\n"
+          + (f"- host: {a.host}\n\n" if a.host else "")
+          + "\n".join(sections))
     with open(os.path.join(a.out, "bench.md"), "w") as f:
         f.write(md)
     print(md)
-    return 1 if failures else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

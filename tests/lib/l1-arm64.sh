@@ -20,6 +20,7 @@
 #   SCORPI_L1_TIMEOUT (default 1800 s) or locked up.
 
 . "$(dirname "${BASH_SOURCE[0]}")/assets-arm64.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/l1-suite.sh"
 
 l1_arm64_run()
 {
@@ -42,7 +43,7 @@ l1_arm64_run()
 		-smp "$cpus" -m "$mem" -no-reboot -display none -nodefaults
 		-kernel "$ASSET_ARM64_KERNEL" -initrd "$ASSET_ARM64_L1_INITRD"
 		-d guest_errors -D "$out/l1-qemu.log"
-		-append "console=ttyAMA0 quiet loglevel=3 panic=-1 scorpi.cmd=$script scorpi.cwd=$PWD scorpi.bin=$bin scorpi.term=${TERM:-linux}"
+		-append "console=ttyAMA0 quiet loglevel=3 panic=-1 $L1_KERNEL_ARGS scorpi.cmd=$script scorpi.cwd=$PWD scorpi.bin=$bin scorpi.term=${TERM:-linux}"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
 	)
@@ -54,27 +55,14 @@ l1_arm64_run()
 			-chardev stdio,id=console,signal=off,logfile="$out/console.log" \
 			-serial chardev:console
 	else
-		# A bound on the whole run, against an emulated L1 that locks up
-		# (as QEMU-TCG's nested SVM has done on x86).
+		# A bound on the whole run; l1_watch stops an L1 that locked up.
+		rm -f "$out/monitor.sock"
 		timeout -k 10 "${SCORPI_L1_TIMEOUT:-1800}" \
-			qemu-system-aarch64 "${args[@]}" -monitor none \
+			qemu-system-aarch64 "${args[@]}" \
+			-monitor "unix:$out/monitor.sock,server=on,wait=off" \
 			-chardev stdio,id=console,logfile="$out/console.log" \
 			-serial chardev:console </dev/null &
-		local qemu=$!
-		# A CPU stuck for minutes has never come back: L1 is stopped
-		# then, rather than at the bound.
-		while kill -0 "$qemu" 2>/dev/null; do
-			if grep -qE 'stuck for ([2-9][0-9]{2}|[0-9]{4,})s' \
-				"$out/console.log" 2>/dev/null; then
-				echo "l1: locked up (see the soft lockups above); stopping it" >&2
-				pkill -P "$qemu" 2>/dev/null
-				kill "$qemu" 2>/dev/null
-				wait "$qemu"
-				return 124
-			fi
-			sleep 5
-		done
-		wait "$qemu"
+		l1_watch $! "$out/console.log" "$out/monitor.sock"
 		qrc=$?
 	fi
 	local rc

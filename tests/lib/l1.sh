@@ -13,6 +13,7 @@
 #   OUTDIR/console.log; with "interactive", stdin is the terminal.
 
 . "$(dirname "${BASH_SOURCE[0]}")/assets.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/l1-suite.sh"
 
 # True where Scorpi can use this host's /dev/kvm directly: it is there
 # and ours, and it is hardware KVM (PVM's kvm_pvm runs only PVM-built
@@ -34,13 +35,20 @@ l1_run()
 	local cpus mem
 	cpus=$(nproc)
 	[ "$cpus" -gt 4 ] && cpus=4
+	cpus=${SCORPI_L1_CPUS:-$cpus}
 	mem=${SCORPI_L1_MEM:-3G}
+	# idle=poll: an idle L1 CPU polls rather than halts, so that waking
+	# it needs no interrupt. QEMU-TCG (10.0 too) has left an x86 L1 CPU
+	# halted for good, interrupts enabled and vectors pending in its
+	# LAPIC, deaf even to an NMI from the monitor: the CPU waiting on
+	# it locked up.
+	local cmdline="console=ttyS0 quiet loglevel=3 panic=-1 $L1_KERNEL_ARGS idle=poll"
 	local args=(
-		-accel tcg,thread=multi -cpu qemu64,+svm,+npt
+		-accel "tcg,thread=${SCORPI_L1_TCG_THREAD:-multi}" -cpu qemu64,+svm,+npt
 		-smp "$cpus" -m "$mem" -no-reboot -display none -vga none
 		-nodefaults -kernel "$ASSET_KERNEL" -initrd "$ASSET_L1_INITRD"
 		-d cpu_reset,guest_errors -D "$out/l1-qemu.log"
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 scorpi.cmd=$script scorpi.cwd=$PWD scorpi.term=${TERM:-linux}"
+		-append "$cmdline scorpi.cmd=$script scorpi.cwd=$PWD scorpi.term=${TERM:-linux}"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
 	)
@@ -51,26 +59,14 @@ l1_run()
 			-chardev stdio,id=console,signal=off,logfile="$out/console.log" \
 			-serial chardev:console
 	else
-		# A bound on the whole run: QEMU-TCG's nested SVM has been seen
-		# to lock L1's CPUs up for good ("soft lockup" on its console).
+		# A bound on the whole run; l1_watch stops an L1 that locked up.
+		rm -f "$out/monitor.sock"
 		timeout -k 10 "${SCORPI_L1_TIMEOUT:-1200}" \
-			qemu-system-x86_64 "${args[@]}" -monitor none \
+			qemu-system-x86_64 "${args[@]}" \
+			-monitor "unix:$out/monitor.sock,server=on,wait=off" \
 			-chardev stdio,id=console,logfile="$out/console.log" \
 			-serial chardev:console </dev/null &
-		local qemu=$!
-		# Such a lockup never ended once a CPU was stuck for minutes:
-		# L1 is stopped then, rather than at the bound.
-		while kill -0 "$qemu" 2>/dev/null; do
-			if grep -qE 'stuck for ([2-9][0-9]{2}|[0-9]{4,})s' \
-				"$out/console.log" 2>/dev/null; then
-				echo "l1: locked up (see the soft lockups above); stopping it" >&2
-				pkill -P "$qemu" 2>/dev/null
-				kill "$qemu" 2>/dev/null
-				break
-			fi
-			sleep 5
-		done
-		wait "$qemu"
+		l1_watch $! "$out/console.log" "$out/monitor.sock"
 	fi
 	local rc
 	# L1 prints its script's status on the console as it ends.
