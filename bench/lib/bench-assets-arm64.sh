@@ -130,10 +130,7 @@ bench_arm64_initrd_build()
 	assets_arm64_skeleton "$root"
 	{
 		assets_arm64_virtio_modules
-		echo drivers/block/virtio_blk.ko
-		echo net/core/failover.ko
-		echo drivers/net/net_failover.ko
-		echo drivers/net/virtio_net.ko
+		assets_arm64_disk_net_modules
 	} | assets_arm64_add_modules "$root"
 	cp "$BENCH_ARM64_SRC/tests/guest/init" "$root/init"
 	chmod 755 "$root/init"

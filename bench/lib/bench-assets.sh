@@ -52,10 +52,7 @@ bench_assets_build()
 	assets_skeleton "$root"
 	{
 		assets_virtio_modules
-		echo drivers/block/virtio_blk.ko
-		echo net/core/failover.ko
-		echo drivers/net/net_failover.ko
-		echo drivers/net/virtio_net.ko
+		assets_disk_net_modules
 	} | assets_add_modules "$root"
 	cp "$BENCH_SRC/tests/guest/init" "$root/init"
 	chmod 755 "$root/init"

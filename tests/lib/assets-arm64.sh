@@ -153,6 +153,18 @@ assets_arm64_virtio_modules()
 	EOF
 }
 
+# virtio-blk and virtio-net (with the failover modules it needs), for
+# the test guest and the benchmark guest.
+assets_arm64_disk_net_modules()
+{
+	cat <<-'EOF'
+		drivers/block/virtio_blk.ko
+		net/core/failover.ko
+		drivers/net/net_failover.ko
+		drivers/net/virtio_net.ko
+	EOF
+}
+
 assets_arm64_skeleton()
 {
 	local root=$1
@@ -217,10 +229,7 @@ assets_arm64_build_l2()
 	assets_arm64_skeleton "$root"
 	{
 		assets_arm64_virtio_modules
-		echo drivers/block/virtio_blk.ko
-		echo net/core/failover.ko
-		echo drivers/net/net_failover.ko
-		echo drivers/net/virtio_net.ko
+		assets_arm64_disk_net_modules
 		echo drivers/char/virtio_console.ko
 		echo drivers/char/hw_random/virtio-rng.ko
 		# The PL061's power button (gpio-keys) as an input device,

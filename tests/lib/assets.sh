@@ -88,6 +88,18 @@ assets_virtio_modules()
 	EOF
 }
 
+# virtio-blk and virtio-net (with the failover modules it needs), for
+# the test guest and the benchmark guest.
+assets_disk_net_modules()
+{
+	cat <<-'EOF'
+		drivers/block/virtio_blk.ko
+		net/core/failover.ko
+		drivers/net/net_failover.ko
+		drivers/net/virtio_net.ko
+	EOF
+}
+
 assets_skeleton()
 {
 	local root=$1
@@ -145,10 +157,7 @@ assets_build_l2()
 	assets_skeleton "$root"
 	{
 		assets_virtio_modules
-		echo drivers/block/virtio_blk.ko
-		echo net/core/failover.ko
-		echo drivers/net/net_failover.ko
-		echo drivers/net/virtio_net.ko
+		assets_disk_net_modules
 		echo drivers/char/virtio_console.ko
 		echo drivers/char/hw_random/virtio-rng.ko
 		# The ACPI power button as an input device, for acpid.
