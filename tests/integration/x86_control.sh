@@ -282,10 +282,14 @@ else
 fi
 
 # 5. libscorpi: two VMs in one process, at the same time.
-timeout -k 10 "$limit" "$bin/examples/boot-vms" "$kernel" "$initrd" \
-	"console=ttyS0 quiet scorpi.test=date" 2 </dev/null \
-	>"$logs/api-two-vms.log" 2>&1
-rc=$?
+for _ in 1 2; do
+	timeout -k 10 "$limit" "$bin/examples/boot-vms" "$kernel" "$initrd" \
+		"console=ttyS0 quiet scorpi.test=date" 2 </dev/null \
+		>"$logs/api-two-vms.log" 2>&1
+	rc=$?
+	# boot-vms ends with the first failing VM's status.
+	nested_triple_fault api-two-vms "$rc" "$logs/api-two-vms.log" || break
+done
 expect_exit api-two-vms 0 "$rc" "$logs/api-two-vms.log" &&
 	expect_grep api-two-vms "^vm0: guest: init reached" "$logs/api-two-vms.log" &&
 	expect_grep api-two-vms "^vm1: guest: init reached" "$logs/api-two-vms.log" &&

@@ -21,12 +21,35 @@ run()
 		args+=("$1")
 		shift
 	done
-	local test=$2
-	timeout -k 10 "$limit" "$scorpi" "${args[@]}" -o console=stdio \
-		-k "$kernel" -i "$initrd" \
-		-a "console=ttyS0 quiet scorpi.test=$test ${EXTRA_CMDLINE:-}" \
-		"vm-$name" \
-		</dev/null >"$logs/$name.log" 2>&1
+	local test=$2 rc
+	for _ in 1 2; do
+		timeout -k 10 "$limit" "$scorpi" "${args[@]}" -o console=stdio \
+			-k "$kernel" -i "$initrd" \
+			-a "console=ttyS0 quiet scorpi.test=$test ${EXTRA_CMDLINE:-}" \
+			"vm-$name" \
+			</dev/null >"$logs/$name.log" 2>&1
+		rc=$?
+		nested_triple_fault "$name" "$rc" "$logs/$name.log" || break
+	done
+	return "$rc"
+}
+
+# nested_triple_fault NAME STATUS LOG: true, once per NAME, when a boot
+# inside the nested L1 failed with a guest triple fault (Scorpi's line
+# in LOG) though it was meant to run: such a boot is run once more, and a "note" line
+# says so (tests/lib/l1-suite.sh shows them), with the log kept as
+# LOG.triple-fault. Under QEMU-TCG's nested SVM, Scorpi guests that boot
+# fine everywhere else have triple-faulted early in boot, rarely (once in
+# two VMs booted at once, once in the benchmarks' network figure); the
+# cause is not known yet. A second one in a row fails the test.
+nested_triple_fault()
+{
+	local name=$1 rc=$2 log=$3
+	[ "${SCORPI_IN_L1:-}" = 1 ] && [ "$rc" != 0 ] &&
+		[ ! -e "$log.triple-fault" ] &&
+		grep -q 'guest triple fault on vCPU' "$log" || return 1
+	mv "$log" "$log.triple-fault"
+	echo "note $name: the guest triple-faulted under the nested L1; booting it once more"
 }
 
 # wait_sleeping LOG PID: until the guest of PID says it is idle (the

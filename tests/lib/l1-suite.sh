@@ -189,7 +189,7 @@ l1_suite()
 	[ -z "${RESULTS:-}" ] || cat "$work/l1-results" >>"$RESULTS"
 	# What the failing tests showed (their logs' tails), for the record.
 	cat "$work"/l1-console-attempt*.log | tr -d '\r' |
-		grep -E '^(FAIL |    \| )' | sed 's/^/l1: /'
+		grep -E '^(FAIL |note |    \| )' | sed 's/^/l1: /'
 	if [ "$rc" -ne 0 ]; then
 		echo "l1: the last L1 console's tail:"
 		tail -n 30 "$work/l1-console.txt"
