@@ -130,7 +130,7 @@ bench_arm64_initrd_build()
 	assets_arm64_skeleton "$root"
 	{
 		assets_arm64_virtio_modules
-		assets_arm64_disk_net_modules
+		assets_disk_net_modules
 	} | assets_arm64_add_modules "$root"
 	cp "$BENCH_ARM64_SRC/tests/guest/init" "$root/init"
 	chmod 755 "$root/init"
@@ -168,6 +168,7 @@ bench_arm64_assets_prepare()
 	if assets_arm64_stale "$BENCH_ARM64_INITRD" \
 		"$BENCH_ARM64_SRC/tests/guest/init" "${BASH_SOURCE[0]}" \
 		"$BENCH_ARM64_SRC/tests/lib/assets-arm64.sh" \
+		"$BENCH_ARM64_SRC/tests/lib/assets.sh" \
 		"$BENCH_ARM64_BLKBENCH" "$BENCH_ARM64_SYSROOT/packages"; then
 		bench_arm64_initrd_build
 	fi

@@ -103,9 +103,12 @@ class VM:
         self.buf += data
         return True
 
+    def text(self):
+        """The console so far, as text."""
+        return self.buf.decode(errors="replace").replace("\r", "")
+
     def tail(self, n=20):
-        text = self.buf.decode(errors="replace").replace("\r", "")
-        return "\n".join(text.splitlines()[-n:])
+        return "\n".join(self.text().splitlines()[-n:])
 
     def seen(self, pattern):
         """The monotonic time of the read that brought PATTERN, or None."""
@@ -375,6 +378,18 @@ def vm_ended(vm, rc):
              tail=vm.tail(8))
 
 
+def run_to_done(b, target, test, **kw):
+    """Boots a bench guest that reports and powers off (bench-blk,
+    bench-net) and waits for its VMM to end: the VM, its console read."""
+    vm = b.start(target, test, **kw)
+    try:
+        vm.wait_for(DONE_LINE, b.a.timeout)
+        vm_ended(vm, vm.wait_exit(120))
+    finally:
+        vm.stop()
+    return vm
+
+
 def rotate(items, rep):
     k = rep % len(items)
     return items[k:] + items[:k]
@@ -454,16 +469,11 @@ def fig_blk(b, reps):
                                          f"failed: {r.stderr.strip()}")
                         results += blk_parse(r.stdout, "host")
                 else:
-                    vm = b.start(t, "bench-blk", disk=img,
-                                 extra=f"scorpi.blk={mib},{b.a.blk_seconds}")
-                    try:
-                        vm.wait_for(DONE_LINE, b.a.timeout)
-                        vm_ended(vm, vm.wait_exit(120))
-                    finally:
-                        vm.stop()
-                    text = vm.buf.decode(errors="replace").replace("\r", "")
+                    vm = run_to_done(b, t, "bench-blk", disk=img, extra=(
+                        f"scorpi.blk={mib},{b.a.blk_seconds}"))
                     lines = [l.split("guest: blk ", 1)[1]
-                             for l in text.splitlines() if "guest: blk " in l]
+                             for l in vm.text().splitlines()
+                             if "guest: blk " in l]
                     results = blk_parse("\n".join(lines), t)
                 if len(results) != len(BLK_RUNS):
                     raise Failed(f"{t}: {len(results)} blkbench results, "
@@ -565,15 +575,10 @@ def fig_net(b, reps):
                 for t in rotate(["scorpi", b.arch["devices"]], rep):
                     try:
                         server.start()
-                        vm = b.start(t, "bench-net", net=backend, extra=(
+                        vm = run_to_done(b, t, "bench-net", net=backend, extra=(
                             f"scorpi.netaddr={addr} "
                             f"scorpi.iperf={host},{b.a.net_seconds}"))
-                        try:
-                            vm.wait_for(DONE_LINE, b.a.timeout)
-                            vm_ended(vm, vm.wait_exit(120))
-                        finally:
-                            vm.stop()
-                        text = vm.buf.decode(errors="replace").replace("\r", "")
+                        text = vm.text()
                         got = {}
                         for d in ("g2h", "h2g"):
                             out = [l.split(" | ", 1)[-1] for l in text.splitlines()

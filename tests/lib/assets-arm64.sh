@@ -20,6 +20,10 @@
 # Names in the cache carry "arm64" so that they never collide with the
 # amd64 ones (root-arm64-PKG, arm64-*.cpio.gz, arm64-kernel-pkg).
 
+# Helpers shared with the amd64 material (tests/lib/assets.sh)
+# (assets_disk_net_modules: the same module paths in both kernels).
+. "$(dirname "${BASH_SOURCE[0]}")/assets.sh"
+
 SCORPI_CACHE=${SCORPI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scorpi}
 ASSETS_ARM64_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -153,18 +157,6 @@ assets_arm64_virtio_modules()
 	EOF
 }
 
-# virtio-blk and virtio-net (with the failover modules it needs), for
-# the test guest and the benchmark guest.
-assets_arm64_disk_net_modules()
-{
-	cat <<-'EOF'
-		drivers/block/virtio_blk.ko
-		net/core/failover.ko
-		drivers/net/net_failover.ko
-		drivers/net/virtio_net.ko
-	EOF
-}
-
 assets_arm64_skeleton()
 {
 	local root=$1
@@ -229,7 +221,7 @@ assets_arm64_build_l2()
 	assets_arm64_skeleton "$root"
 	{
 		assets_arm64_virtio_modules
-		assets_arm64_disk_net_modules
+		assets_disk_net_modules
 		echo drivers/char/virtio_console.ko
 		echo drivers/char/hw_random/virtio-rng.ko
 		# The PL061's power button (gpio-keys) as an input device,
@@ -303,7 +295,8 @@ assets_arm64_prepare()
 	fi
 	if assets_arm64_stale "$ASSET_ARM64_L2_INITRD" \
 		"$ASSETS_ARM64_SRC/guest/init" \
-		"$ASSETS_ARM64_SRC/lib/assets-arm64.sh"; then
+		"$ASSETS_ARM64_SRC/lib/assets-arm64.sh" \
+		"$ASSETS_ARM64_SRC/lib/assets.sh"; then
 		assets_arm64_build_l2
 	fi
 	export ASSET_ARM64_KERNEL ASSET_ARM64_MODULES ASSET_ARM64_BUSYBOX \

@@ -89,7 +89,8 @@ assets_virtio_modules()
 }
 
 # virtio-blk and virtio-net (with the failover modules it needs), for
-# the test guest and the benchmark guest.
+# the test guest and the benchmark guest, amd64 and arm64 alike (the same
+# paths in both kernels' module trees).
 assets_disk_net_modules()
 {
 	cat <<-'EOF'
