@@ -3,11 +3,46 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "core/cli.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 
-/* SIGINT, SIGTERM and SIGHUP stop the VM: exit code 4. */
+/*
+ * The console puts the terminal in raw mode; libscorpi gives it back when
+ * the VM ends, but installs no signal handler, so a fatal signal is ours
+ * to handle: the terminal as it was at start, then the default action.
+ * A handler reaches only static storage.
+ */
+static struct termios saved_tty;
+static volatile sig_atomic_t saved_tty_valid;
+
+static void fatal_signal(int sig)
+{
+	if (saved_tty_valid)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void restore_tty_on_fatal_signals(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS,  SIGILL,
+				     SIGFPE,  SIGABRT, SIGQUIT };
+	struct sigaction sa = { .sa_handler = fatal_signal,
+				.sa_flags = SA_RESETHAND };
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty) < 0)
+		return;
+	saved_tty_valid = 1;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
+/* SIGINT, SIGTERM and SIGHUP stop the VM, in any state: exit code 4. */
 static void *signal_thread(void *arg)
 {
 	struct vm *vm = arg;
@@ -41,6 +76,11 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	/*
+	 * This process runs the one VM it was given, so it may be
+	 * sandboxed; the description says whether it is (-o sandbox=).
+	 */
+	sandbox_allow(true);
 	/* Blocked in every thread; only the signal thread takes them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -48,6 +88,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	restore_tty_on_fatal_signals();
 	vm = vm_create(&cfg, NULL);
 	config_free(&cfg);
 	if (!vm)

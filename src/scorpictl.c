@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/json.h"
+#include "base/json.h"
 
 #define REQUEST_MAX 4096 /* bytes in a request line, without its newline */
 #define RESPONSE_MAX (1u << 20) /* a line from the server */
@@ -46,7 +46,8 @@ static const char usage_text[] =
 	"  hostfwd-remove RULE [DEVICE]  stop forwarding it\n"
 	"  events                        print every event as it comes, until the VM\n"
 	"                                ends or Ctrl-C\n"
-	"Any command also takes KEY=VALUE arguments, sent as strings.\n"
+	"Any command also takes KEY=VALUE arguments, sent as strings (the VM\n"
+	"refuses those that the command does not take).\n"
 	"\n"
 	"Options:\n"
 	"  -t SECONDS  wait at most this long for the response (default 10; 0 waits\n"
@@ -76,6 +77,12 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs(" (scorpictl --help for usage)\n", stderr);
 	exit(2);
+}
+
+static void __attribute__((noreturn)) oom(void)
+{
+	fprintf(stderr, "scorpictl: out of memory\n");
+	exit(1);
 }
 
 static double now_s(void)
@@ -114,6 +121,11 @@ static int connect_socket(const char *path)
 	return fd;
 }
 
+/*
+ * 0 when all of it is sent, -1 on an error (said on stderr), -2 with
+ * errno when the server closed the connection: it may have said why
+ * first (a client it refuses gets one error line).
+ */
 static int send_all(int fd, const char *path, const char *s, size_t n)
 {
 	while (n) {
@@ -122,6 +134,8 @@ static int send_all(int fd, const char *path, const char *s, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return -2;
 			fprintf(stderr, "scorpictl: cannot send to %s: %s\n",
 				path, strerror(errno));
 			return -1;
@@ -242,30 +256,30 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
-static struct json_value *parse_line(const struct reader *r, const char *line,
-				     size_t len)
+static json_t *parse_line(const struct reader *r, const char *line, size_t len)
 {
-	char err[128];
-	struct json_value *v = json_parse(line, len, err, sizeof(err));
+	char err[200];
+	json_t *v = json_parse(line, len, err, sizeof(err));
 
 	if (!v) {
 		fprintf(stderr, "scorpictl: malformed response from %s: %s\n",
 			r->path, err);
 		return NULL;
 	}
-	if (v->type != JSON_OBJECT) {
+	if (!json_is_object(v)) {
 		fprintf(stderr,
 			"scorpictl: malformed response from %s: not an object\n",
 			r->path);
-		json_free(v);
+		json_decref(v);
 		return NULL;
 	}
 	return v;
 }
 
-static bool is_event(const struct json_value *v)
+static bool is_event(const json_t *v)
 {
-	return json_get_string(v, "event") && !json_get(v, "id");
+	return json_is_string(json_object_get(v, "event")) &&
+	       !json_object_get(v, "id");
 }
 
 static int print_line(const char *s, size_t n)
@@ -283,7 +297,7 @@ static int print_line(const char *s, size_t n)
 static int run_events(struct reader *r)
 {
 	for (;;) {
-		struct json_value *v;
+		json_t *v;
 		char *line;
 		size_t len;
 		int rc = 0;
@@ -304,7 +318,7 @@ static int run_events(struct reader *r)
 			return 1;
 		if (is_event(v))
 			rc = print_line(line, len);
-		json_free(v);
+		json_decref(v);
 		if (rc)
 			return 1;
 	}
@@ -318,23 +332,23 @@ static void print_flat(FILE *f, const char *s)
 }
 
 /* The response to our request: its result printed, or its error. */
-static int handle_response(const struct reader *r, const struct json_value *v)
+static int handle_response(const struct reader *r, const json_t *v)
 {
-	const struct json_value *ok = json_get(v, "ok"), *res, *e;
+	const json_t *ok = json_object_get(v, "ok"), *res, *e;
 	const char *code, *msg;
-	struct json_writer w;
+	char *text;
 	int rc = 0;
 
-	if (!ok || ok->type != JSON_BOOL) {
+	if (!json_is_boolean(ok)) {
 		fprintf(stderr,
 			"scorpictl: malformed response from %s: no \"ok\"\n",
 			r->path);
 		return 1;
 	}
-	if (!ok->b) {
-		e = json_get(v, "error");
-		code = json_get_string(e, "code");
-		msg = json_get_string(e, "message");
+	if (json_is_false(ok)) {
+		e = json_object_get(v, "error");
+		code = json_string_value(json_object_get(e, "code"));
+		msg = json_string_value(json_object_get(e, "message"));
 		if (!code) {
 			fprintf(stderr,
 				"scorpictl: malformed response from %s: an "
@@ -350,27 +364,26 @@ static int handle_response(const struct reader *r, const struct json_value *v)
 		fputc('\n', stderr);
 		return 1;
 	}
-	res = json_get(v, "result");
+	res = json_object_get(v, "result");
 	if (!res)
 		return 0;
-	if (res->type != JSON_OBJECT) {
+	if (!json_is_object(res)) {
 		fprintf(stderr,
 			"scorpictl: malformed response from %s: the result "
 			"is not an object\n",
 			r->path);
 		return 1;
 	}
-	if (res->n == 0)
+	if (json_object_size(res) == 0)
 		return 0;
-	jw_init(&w);
-	jw_value(&w, res);
-	if (!jw_text(&w)) {
+	text = json_text(res);
+	if (!text) {
 		fprintf(stderr, "scorpictl: out of memory\n");
 		rc = 1;
-	} else if (print_line(jw_text(&w), w.len) != 0) {
+	} else if (print_line(text, strlen(text)) != 0) {
 		rc = 1;
 	}
-	jw_free(&w);
+	free(text);
 	return rc;
 }
 
@@ -378,12 +391,13 @@ static int run_command(struct reader *r, const char *request, size_t len,
 		       double timeout_s)
 {
 	double deadline = timeout_s > 0 ? now_s() + timeout_s : -1;
+	int sent = send_all(r->fd, r->path, request, len), send_err = errno;
 
-	if (send_all(r->fd, r->path, request, len) != 0)
+	if (sent == -1)
 		return 1;
 	for (;;) {
-		const struct json_value *id;
-		struct json_value *v;
+		const json_t *id;
+		json_t *v;
 		char *line;
 		size_t n;
 		int rc;
@@ -392,10 +406,15 @@ static int run_command(struct reader *r, const char *request, size_t len,
 		case LINE:
 			break;
 		case CLOSED:
-			fprintf(stderr,
-				"scorpictl: %s closed the connection before "
-				"responding\n",
-				r->path);
+			if (sent < 0)
+				fprintf(stderr,
+					"scorpictl: cannot send to %s: %s\n",
+					r->path, strerror(send_err));
+			else
+				fprintf(stderr,
+					"scorpictl: %s closed the connection "
+					"before responding\n",
+					r->path);
 			return 1;
 		case TIMED_OUT:
 			fprintf(stderr,
@@ -413,23 +432,23 @@ static int run_command(struct reader *r, const char *request, size_t len,
 		if (!v)
 			return 1;
 		if (is_event(v)) {
-			json_free(v);
+			json_decref(v);
 			continue;
 		}
-		id = json_get(v, "id");
+		id = json_object_get(v, "id");
 		/* id null: the server could not read ours; its error stands. */
 		if (!id ||
-		    !(id->type == JSON_NULL ||
-		      (id->type == JSON_NUMBER && id->is_int && id->i == 1))) {
+		    !(json_is_null(id) ||
+		      (json_is_integer(id) && json_integer_value(id) == 1))) {
 			fprintf(stderr,
 				"scorpictl: malformed response from %s: not "
 				"an event and not the response to id 1\n",
 				r->path);
-			json_free(v);
+			json_decref(v);
 			return 1;
 		}
 		rc = handle_response(r, v);
-		json_free(v);
+		json_decref(v);
 		return rc;
 	}
 }
@@ -463,9 +482,9 @@ static size_t build_request(const char *command, char **argv, int argc,
 		       !strcmp(command, "hostfwd-remove");
 	struct arg args[MAX_ARGS];
 	unsigned int nargs = 0, positional = 0;
-	struct json_writer w;
 	bool have_rule = false;
-	char keybuf[256];
+	json_t *req;
+	char *text;
 	size_t len;
 
 	for (int k = 0; k < argc; k++) {
@@ -496,44 +515,44 @@ static size_t build_request(const char *command, char **argv, int argc,
 	if (hostfwd && !have_rule)
 		usage_error("%s needs a RULE, such as tcp::8080-:80", command);
 
-	jw_init(&w);
-	jw_object_begin(&w);
-	jw_key(&w, "id");
-	jw_int(&w, 1);
-	jw_key(&w, "command");
-	jw_string(&w, command);
+	req = json_object();
+	json_object_set_new(req, "id", json_integer(1));
+	json_object_set_new(req, "command", json_string_lossy(command));
 	if (nargs) {
-		jw_key(&w, "arguments");
-		jw_object_begin(&w);
+		json_t *o = json_object();
+
 		for (unsigned int k = 0; k < nargs; k++) {
-			if (args[k].keylen >= sizeof(keybuf))
+			json_t *key;
+
+			if (args[k].keylen >= 256)
 				usage_error("'%.32s...': KEY too long",
 					    args[k].key);
-			memcpy(keybuf, args[k].key, args[k].keylen);
-			keybuf[args[k].keylen] = '\0';
-			jw_key(&w, keybuf);
-			jw_string(&w, args[k].value);
+			/* A key that is not UTF-8 goes as the server sees it. */
+			key = json_string_lossy_len(args[k].key,
+						    args[k].keylen);
+			if (!key)
+				oom();
+			json_object_setn_new(o, json_string_value(key),
+					     json_string_length(key),
+					     json_string_lossy(args[k].value));
+			json_decref(key);
 		}
-		jw_object_end(&w);
+		json_object_set_new(req, "arguments", o);
 	}
-	jw_object_end(&w);
-	if (!jw_text(&w)) {
-		fprintf(stderr, "scorpictl: out of memory\n");
-		exit(1);
-	}
-	len = w.len;
+	text = json_text(req);
+	json_decref(req);
+	if (!text)
+		oom();
+	len = strlen(text);
 	if (len > REQUEST_MAX)
 		usage_error("the request is %zu bytes, over the %d a line may "
 			    "hold",
 			    len, REQUEST_MAX);
-	*out = malloc(len + 1);
-	if (!*out) {
-		fprintf(stderr, "scorpictl: out of memory\n");
-		exit(1);
-	}
-	memcpy(*out, w.buf, len);
+	*out = realloc(text, len + 1 + 1);
+	if (!*out)
+		oom();
 	(*out)[len] = '\n';
-	jw_free(&w);
+	(*out)[len + 1] = '\0';
 	return len + 1;
 }
 

@@ -13,8 +13,12 @@
  * Every call that can fail returns a scorpi_error_code and, when err is
  * not NULL, fills it with the code and a one-line message. Handles are
  * thread-safe except scorpi_vm_free, which must be the last call.
- * The library uses SIGUSR1 to interrupt its vCPU threads: a program that
- * embeds it must leave that signal alone.
+ *
+ * Signals: the library installs no handler but one, for the signal that
+ * interrupts its vCPU threads (SIGUSR1 unless scorpi_set_vcpu_signal
+ * chose another), and only if the program has none for it; and, in a
+ * program that asked for the sandbox (scorpi_set_sandbox), one for
+ * SIGSYS. Its own threads block every other signal but faults and SIGSYS.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +53,37 @@ SCORPI_API const char *scorpi_strerror(int code);
 /* The library's version, "MAJOR.MINOR.PATCH". */
 SCORPI_API const char *scorpi_version(void);
 
+/*
+ * The signal the library sends its vCPU threads to take them out of the
+ * hypervisor, for the whole process: SIGUSR1, SIGUSR2 or a real-time
+ * signal; SIGUSR1 by default. It can be chosen until the first VM is
+ * started; after that, only the signal in use is accepted
+ * (SCORPI_ERR_STATE). When the first VM starts, the library installs a
+ * handler that does nothing for it, unless the program has installed
+ * one: the program's handler is kept, and then runs on a vCPU thread at
+ * every kick (it must be async-signal-safe and return).
+ */
+SCORPI_API int scorpi_set_vcpu_signal(int signo, scorpi_error *err);
+/* The signal in use (or to be used) for the vCPU threads. */
+SCORPI_API int scorpi_vcpu_signal(void);
+
+/*
+ * The sandbox (docs/security.md), for the whole process: off unless the
+ * program turns it on here, as the scorpi command does. Then the next VM
+ * started, if its description does not say "sandbox: off", installs it
+ * once set up, before its first guest instruction, and it stays for the
+ * process's life, on every thread, the program's own included: a seccomp
+ * filter lets through only the system calls the VMM makes (anything else
+ * ends the process with exit status 5 and one line on stderr: no fork,
+ * no exec, no new files but the VM's, no ioctls but KVM's and a few);
+ * Landlock narrows file access to the VM's files; capabilities are
+ * dropped. It is for a program that runs one VM: once installed, no
+ * other VM can be started (SCORPI_ERR_STATE), and a VM does not start
+ * sandboxed while another exists. on = 0 after it is installed is
+ * SCORPI_ERR_STATE: it cannot be lifted.
+ */
+SCORPI_API int scorpi_set_sandbox(int on, scorpi_error *err);
+
 /* ---- VM descriptions ---- */
 
 typedef struct scorpi_config scorpi_config;
@@ -63,7 +98,8 @@ SCORPI_API void scorpi_config_free(scorpi_config *cfg);
 /*
  * Sets a property by its YAML key: name, cpu, memory, console (none or
  * stdio), reboot (reset or exit), kernel, initrd, cmdline, bootrom,
- * bootvars, stats.
+ * bootvars, stats, sandbox (on, the default, or off: whether this VM
+ * installs the sandbox where scorpi_set_sandbox allows it).
  */
 SCORPI_API int scorpi_config_set(scorpi_config *cfg, const char *key,
 				 const char *value, scorpi_error *err);
@@ -105,6 +141,11 @@ enum scorpi_exit_code {
 	SCORPI_EXITED_REBOOT = 2, /* with reboot: exit */
 	SCORPI_EXITED_TRIPLE_FAULT = 3,
 	SCORPI_EXITED_STOPPED = 4, /* scorpi_vm_stop, quit, Ctrl-A x */
+	/*
+	 * The sandbox stopped a forbidden system call: the process's exit
+	 * status, never returned by scorpi_vm_wait (the process is gone).
+	 */
+	SCORPI_EXITED_SANDBOX = 5,
 };
 
 enum scorpi_event_type {
@@ -148,7 +189,11 @@ SCORPI_API int scorpi_vm_resume(scorpi_vm *vm, scorpi_error *err);
 SCORPI_API int scorpi_vm_powerdown(scorpi_vm *vm, scorpi_error *err);
 /* Resets the VM in place, whatever reboot says. */
 SCORPI_API int scorpi_vm_reset(scorpi_vm *vm, scorpi_error *err);
-/* Stops the VM now, as a pulled plug: its exit code is 4. */
+/*
+ * Stops the VM now, as a pulled plug: its exit code is 4. It always ends
+ * the VM, whatever it is doing (paused, resetting, booting), and outranks
+ * a reset or a pause under way.
+ */
 SCORPI_API int scorpi_vm_stop(scorpi_vm *vm, scorpi_error *err);
 /* Blocks until the VM has stopped; returns its exit code. */
 SCORPI_API int scorpi_vm_wait(scorpi_vm *vm);

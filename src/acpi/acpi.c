@@ -2,7 +2,7 @@
 /* The architecture-neutral parts of ACPI: headers, RSDP, XSDT. */
 #include <string.h>
 
-#include "../core/bus.h"
+#include "../base/bus.h"
 #include "acpi.h"
 
 void acpi_area_init(struct acpi_area *area, void *host, uint64_t gpa,

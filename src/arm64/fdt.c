@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "fdt.h"
 #include "layout.h"
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/bus.h"
-#include "../core/log.h"
+#include "../base/bus.h"
+#include "../base/log.h"
 #include "linux_boot.h"
 
 #define HDR_CODE0 0x00

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/guest_ram.h"
+#include "../base/guest_ram.h"
 
 /* The 64-byte header of an arm64 Image (arch/arm64/booting.rst). */
 #define ARM64_IMAGE_HEADER_BYTES 64

@@ -11,7 +11,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "../core/vm.h"
 #include "../devices/gpio_pl061.h"
 #include "../devices/pci_host.h"

@@ -12,7 +12,15 @@
  * engine is io_uring where the kernel allows it, else a pool of threads
  * doing preadv/pwritev.
  */
-enum aio_op { AIO_READ, AIO_WRITE, AIO_FDATASYNC };
+enum aio_op { AIO_READ, AIO_WRITE, AIO_FDATASYNC, AIO_WRITE_ZEROES };
+
+/*
+ * AIO_WRITE_ZEROES writes len zero bytes at offset, as a series of
+ * asynchronous writes of at most AIO_ZERO_CHUNK bytes, one at a time, from
+ * a zeroed buffer aligned for O_DIRECT: where fallocate cannot zero a
+ * range, nothing ever writes gigabytes in one go on the I/O thread.
+ */
+#define AIO_ZERO_CHUNK (1u << 20)
 
 struct aio_req {
 	enum aio_op op;
@@ -20,10 +28,21 @@ struct aio_req {
 	struct iovec *iov; /* owned by the caller until completion */
 	int iovcnt;
 	uint64_t offset;
+	uint64_t len; /* AIO_WRITE_ZEROES: bytes to zero; no iov */
 	/* Set before completion: bytes transferred, or -errno. A read or
 	 * write completes whole or fails: short transfers are finished. */
 	int64_t result;
 	struct aio_req *next; /* the engine's, while in flight */
+	struct aio_req *parent; /* aio.c's: a zero chunk's request */
+};
+
+/* What an engine saw, for tests and debugging. */
+struct aio_stats {
+	unsigned int cq_entries; /* io_uring: its completion queue */
+	uint64_t cq_overflows; /* io_uring: times it overflowed (never) */
+	uint64_t busy; /* submissions refused for now (-EBUSY, -EAGAIN) */
+	uint64_t waits; /* times the submitter waited for a completion */
+	uint64_t zero_chunks; /* AIO_WRITE_ZEROES writes submitted */
 };
 
 enum aio_engine_kind { AIO_AUTO, AIO_IO_URING, AIO_THREADS };
@@ -40,8 +59,12 @@ int aio_fd(const struct aio *a);
 /* Queues a request; aio_commit starts what was queued. */
 void aio_submit(struct aio *a, struct aio_req *r);
 void aio_commit(struct aio *a);
-/* Calls done for each completed request; does not wait. */
+/*
+ * Calls done for each completed request; does not wait. An
+ * AIO_WRITE_ZEROES's next chunk is submitted and committed from here.
+ */
 void aio_reap(struct aio *a, aio_done_fn done, void *ctx);
+void aio_get_stats(const struct aio *a, struct aio_stats *s);
 /* Waits for every request in flight, calling done for each. */
 void aio_drain(struct aio *a, aio_done_fn done, void *ctx);
 

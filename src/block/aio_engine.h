@@ -17,6 +17,7 @@ struct aio_engine_ops {
 	void (*commit)(void *engine);
 	/* The completed requests, linked through next; NULL if none. */
 	struct aio_req *(*take)(void *engine);
+	void (*get_stats)(void *engine, struct aio_stats *s); /* optional */
 	void (*destroy)(void *engine);
 };
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "aio_engine.h"
 
 #define POOL_THREADS 4

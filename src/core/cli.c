@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/log.h"
 #include "cli.h"
 #include "device.h"
-#include "log.h"
 
 void cli_usage(FILE *out)
 {
@@ -44,19 +44,24 @@ void cli_usage(FILE *out)
 	      "  -o bootrom=FILE, -o bootvars=FILE\n"
 	      "                 UEFI firmware and its variables (not supported yet)\n"
 	      "  -o stats=FILE  write VM exit counters to FILE when the VM ends\n"
+	      "  -o sandbox=on|off\n"
+	      "                 once set up, confine the VMM: seccomp, Landlock, no\n"
+	      "                 capabilities (default on; docs/security.md)\n"
 	      "  --print-config print the VM description as YAML and exit\n"
 	      "  -h, --help     this text\n"
 	      "\n"
 	      "Exit status: 0 guest powered off, 1 error, 2 guest rebooted with\n"
 	      "reboot=exit, 3 triple fault, 4 stopped by the host (SIGINT, SIGTERM,\n"
-	      "Ctrl-A x, or quit on the control socket).\n",
+	      "Ctrl-A x, or quit on the control socket), 5 stopped by the sandbox (a\n"
+	      "forbidden system call, named on stderr).\n",
 	      out);
 }
 
 static int parse_option(const char *arg, struct vm_config *cfg)
 {
 	static const char *const keys[] = { "console",	"reboot", "bootrom",
-					    "bootvars", "stats",  NULL };
+					    "bootvars", "stats",  "sandbox",
+					    NULL };
 	const char *eq = strchr(arg, '=');
 	char key[16], where[64];
 	size_t klen = eq ? (size_t)(eq - arg) : 0;
@@ -163,6 +168,7 @@ static enum cli_result parse_usb(const char *arg, struct vm_config *cfg)
 /* -l PATH for the control socket, or -l DEVICE,OPTIONS for any LPC one. */
 static enum cli_result parse_lpc(const char *arg, struct vm_config *cfg)
 {
+	const struct device_class *path_cls;
 	char where[128];
 	struct dev_config *dc;
 	bool added;
@@ -185,9 +191,15 @@ static enum cli_result parse_lpc(const char *arg, struct vm_config *cfg)
 				       ? CLI_ERROR
 				       : CLI_RUN;
 	}
-	dc = config_add_device(cfg, DEV_BUS_LPC, "vm-control", 0, 0, where,
+	path_cls = device_with_flags(DEVICE_LPC_PATH);
+	if (!path_cls || !path_cls->positional) {
+		log_error("%s: no device takes a bare path", where);
+		return CLI_ERROR;
+	}
+	dc = config_add_device(cfg, DEV_BUS_LPC, path_cls->name, 0, 0, where,
 			       &added);
-	if (!dc || config_device_option(dc, "path", arg, where) < 0)
+	if (!dc ||
+	    config_device_option(dc, path_cls->positional, arg, where) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;
 }

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "config.h"
 #include "device.h"
-#include "log.h"
 
 void config_init(struct vm_config *cfg)
 {
@@ -21,6 +21,7 @@ void config_init(struct vm_config *cfg)
 	cfg->mem_size = 256ull << 20;
 	cfg->console = CONSOLE_NONE;
 	cfg->on_reboot = REBOOT_RESET;
+	cfg->sandbox = true;
 }
 
 static void dev_config_free(struct dev_config *dc)
@@ -256,6 +257,13 @@ int config_set(struct vm_config *cfg, const char *key, const char *value,
 		cfg->on_reboot = i ? REBOOT_EXIT : REBOOT_RESET;
 		return 0;
 	}
+	if (!strcmp(key, "sandbox")) {
+		if (parse_bool(value, &cfg->sandbox)) {
+			log_error("%s: expected on or off", where);
+			return -1;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "kernel"))
 		return set_path(&cfg->kernel, value, where);
 	if (!strcmp(key, "initrd"))
@@ -296,7 +304,7 @@ struct dev_config *config_add_device(struct vm_config *cfg, enum dev_bus bus,
 
 	*added = false;
 	cls = device_find(name);
-	if (cls && !strcmp(cls->name, "hostbridge")) {
+	if (cls && (cls->flags & DEVICE_PLATFORM)) {
 		if (slot != 0 || func != 0) {
 			log_error("%s: the host bridge is always at slot 0",
 				  where);
@@ -563,6 +571,14 @@ static uint64_t host_ram_bytes(void)
 	return (uint64_t)pages * (uint64_t)page;
 }
 
+/* For a message: the device that has flags (the first, by name). */
+static const char *class_name(unsigned int flags)
+{
+	const struct device_class *cls = device_with_flags(flags);
+
+	return cls ? cls->name : "?";
+}
+
 static int check_devices(const struct vm_config *cfg)
 {
 	bool have_usb_host = false, have_console = false;
@@ -570,9 +586,9 @@ static int check_devices(const struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->ndevices; i++) {
 		const struct dev_config *dc = &cfg->devices[i];
 
-		if (!strcmp(dc->cls->name, "xhci"))
+		if (dc->cls->flags & DEVICE_USB_HOST)
 			have_usb_host = true;
-		if (!strcmp(dc->cls->name, "virtio-console"))
+		if (dc->cls->flags & DEVICE_CONSOLE)
 			have_console = true;
 	}
 	for (unsigned int i = 0; i < cfg->ndevices; i++) {
@@ -583,15 +599,15 @@ static int check_devices(const struct vm_config *cfg)
 			continue;
 		if (!have_usb_host) {
 			log_error(
-				"%s: a USB device needs a USB controller: add -s SLOT,xhci",
-				dc->origin);
+				"%s: a USB device needs a USB controller: add -s SLOT,%s",
+				dc->origin, class_name(DEVICE_USB_HOST));
 			return -1;
 		}
 		for (unsigned int j = 0; dc->parent && j < cfg->ndevices; j++)
 			if (cfg->devices[j].id &&
 			    !strcmp(cfg->devices[j].id, dc->parent))
 				p = &cfg->devices[j];
-		if (dc->parent && (!p || strcmp(p->cls->name, "xhci"))) {
+		if (dc->parent && (!p || !(p->cls->flags & DEVICE_USB_HOST))) {
 			log_error("%s: parent %s is no USB controller's id",
 				  dc->origin, dc->parent);
 			return -1;
@@ -611,8 +627,9 @@ static int check_devices(const struct vm_config *cfg)
 		}
 	}
 	if (cfg->console == CONSOLE_VIRTIO && !have_console) {
-		log_error(
-			"-o console=virtio needs a virtio-console device: add -s SLOT,virtio-console");
+		log_error("-o console=virtio needs a %s device: add -s SLOT,%s",
+			  class_name(DEVICE_CONSOLE),
+			  class_name(DEVICE_CONSOLE));
 		return -1;
 	}
 	return 0;
@@ -786,6 +803,9 @@ void config_write_yaml(const struct vm_config *cfg, FILE *out)
 	yaml_size(out, cfg->mem_size);
 	fprintf(out, "\nconsole: %s\nreboot: %s\n", consoles[cfg->console],
 		cfg->on_reboot == REBOOT_EXIT ? "exit" : "reset");
+	/* Only when off: on is the default, and every description had it. */
+	if (!cfg->sandbox)
+		fputs("sandbox: off\n", out);
 	yaml_property(out, "bootrom", cfg->bootrom);
 	yaml_property(out, "bootvars", cfg->bootvars);
 	yaml_property(out, "kernel", cfg->kernel);

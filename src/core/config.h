@@ -13,6 +13,8 @@ enum scorpi_exit {
 	SCORPI_EXIT_REBOOT = 2,
 	SCORPI_EXIT_TRIPLE_FAULT = 3,
 	SCORPI_EXIT_STOPPED = 4,
+	/* The sandbox stopped a forbidden system call (docs/security.md). */
+	SCORPI_EXIT_SANDBOX = 5,
 };
 
 enum console_mode {
@@ -79,6 +81,11 @@ struct vm_config {
 	char *stats; /* where VM exit counters are written, or NULL */
 	enum console_mode console;
 	enum reboot_action on_reboot;
+	/*
+	 * The process sandbox after set-up (docs/security.md): on unless
+	 * the description turns it off; the process must allow it too.
+	 */
+	bool sandbox;
 	struct dev_config devices[VM_MAX_DEVICES];
 	unsigned int ndevices;
 	/* The host bridge, always at 0:0: where -s 0,hostbridge lands. */
@@ -94,9 +101,9 @@ int parse_bool(const char *s, bool *out);
 
 /*
  * Sets one VM property by its YAML key (name, cpu, memory, console,
- * reboot, bootrom, bootvars, kernel, initrd, cmdline, stats). `where`
- * starts every message ("-c", "vm.yaml:3: cpu"). Returns -1 after
- * printing why not.
+ * reboot, sandbox, bootrom, bootvars, kernel, initrd, cmdline, stats).
+ * `where` starts every message ("-c", "vm.yaml:3: cpu"). Returns -1
+ * after printing why not.
  */
 int config_set(struct vm_config *cfg, const char *key, const char *value,
 	       const char *where);

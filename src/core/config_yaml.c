@@ -20,9 +20,9 @@
 
 #include <yaml.h>
 
+#include "../base/log.h"
 #include "config.h"
 #include "device.h"
-#include "log.h"
 
 #define YAML_FILE_MAX (1u << 20)
 /* A message prefix: "FILE:LINE: PATH". */
@@ -536,7 +536,7 @@ static int load_devices(const struct yaml_ctx *y, const yaml_node_t *v)
 
 static const char *const scalar_keys[] = {
 	"name",	  "console", "reboot",	"bootrom", "bootvars",
-	"kernel", "initrd",  "cmdline", "stats",
+	"kernel", "initrd",  "cmdline", "stats",   "sandbox",
 };
 
 static int load_root(const struct yaml_ctx *y, const yaml_node_t *root)

@@ -5,10 +5,10 @@
  * request per line, one response per request, events pushed to every
  * client. A client that sends garbage gets an error and stays connected;
  * one that stops reading is dropped, so the VM never waits on a client.
+ * Only the VMM's own user and root are answered.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +17,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../base/log.h"
+#include "../base/unix_socket.h"
+#include "control_request.h"
 #include "device.h"
-#include "json.h"
-#include "log.h"
 #include "vm.h"
 
-#define CONTROL_LINE_MAX 4096
 #define CONTROL_MAX_CLIENTS 8
 
 struct control_client {
 	int fd; /* -1: a free place */
-	bool discarding; /* inside a line that was too long */
 	bool dead; /* a write failed: closed by the event loop */
-	size_t len;
-	char buf[CONTROL_LINE_MAX + 1];
+	struct control_lines lines;
 };
 
 struct vm_control_socket {
@@ -39,6 +37,7 @@ struct vm_control_socket {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int listen_fd;
 	bool listening;
+	struct unix_refusals refusals; /* the event loop's */
 	/* Writes to clients: events come from other threads too. */
 	pthread_mutex_t lock;
 	struct control_client clients[CONTROL_MAX_CLIENTS];
@@ -87,127 +86,110 @@ out:
 	free(line);
 }
 
-static void control_broadcast(struct vm_control_socket *s, const char *text)
+/* Sends v (its reference taken) to every client. */
+static void control_broadcast(struct vm_control_socket *s, json_t *v)
 {
+	char *text = v ? json_text(v) : NULL;
+
+	json_decref(v);
+	if (!text)
+		return;
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		client_send_locked(&s->clients[i], text);
 	pthread_mutex_unlock(&s->lock);
+	free(text);
+}
+
+/* {"event":NAME,"data":DATA}, DATA's reference taken. */
+static json_t *event_new(const char *name, json_t *data)
+{
+	json_t *ev = json_object();
+	int ret = json_object_set_new(ev, "event", json_string(name));
+
+	ret |= json_object_set_new(ev, "data", data);
+	if (ret < 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return ev;
 }
 
 static void control_on_event(void *ctx, struct vm *vm,
 			     const struct vm_event *ev)
 {
 	struct vm_control_socket *s = ctx;
-	struct json_writer w;
+	json_t *data;
 
 	(void)vm;
 	if (ev->type != VM_EVENT_STATE)
 		return;
-	jw_init(&w);
-	jw_object_begin(&w);
-	jw_key(&w, "event");
-	jw_string(&w, "state");
-	jw_key(&w, "data");
-	jw_object_begin(&w);
-	jw_key(&w, "state");
-	jw_string(&w, vm_state_name(ev->state));
-	jw_object_end(&w);
-	jw_object_end(&w);
-	if (jw_text(&w))
-		control_broadcast(s, jw_text(&w));
-	jw_free(&w);
+	data = json_object();
+	json_object_set_new(data, "state",
+			    json_string(vm_state_name(ev->state)));
+	control_broadcast(s, event_new("state", data));
 	if (ev->state != VM_STATE_STOPPED)
 		return;
-	jw_init(&w);
-	jw_object_begin(&w);
-	jw_key(&w, "event");
-	jw_string(&w, "stopped");
-	jw_key(&w, "data");
-	jw_object_begin(&w);
-	jw_key(&w, "exit_code");
-	jw_int(&w, ev->exit_code);
-	jw_key(&w, "reason");
-	jw_string(&w, ev->reason);
-	jw_object_end(&w);
-	jw_object_end(&w);
-	if (jw_text(&w))
-		control_broadcast(s, jw_text(&w));
-	jw_free(&w);
+	data = json_object();
+	json_object_set_new(data, "exit_code", json_integer(ev->exit_code));
+	json_object_set_new(data, "reason", json_string_lossy(ev->reason));
+	control_broadcast(s, event_new("stopped", data));
 }
 
-/* A response in the making: the command fills result or sets an error. */
-struct reply {
-	struct json_writer result; /* the members of "result" */
-	const char *code; /* NULL: ok */
-	char message[256];
-};
-
-static void reply_error(struct reply *r, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void reply_error(struct reply *r, const char *code, const char *fmt, ...)
+static void cmd_status(void *ctx, json_t *args, struct control_reply *r)
 {
-	va_list ap;
-
-	r->code = code;
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-}
-
-static void cmd_status(struct vm_control_socket *s,
-		       const struct json_value *args, struct reply *r)
-{
+	struct vm_control_socket *s = ctx;
 	struct vm *vm = s->vm;
+	const struct vm_config *cfg = vm_get_config(vm);
 
 	(void)args;
-	jw_key(&r->result, "name");
-	jw_string(&r->result, vm->cfg.name);
-	jw_key(&r->result, "state");
-	jw_string(&r->result, vm_state_name(vm_get_state(vm)));
-	jw_key(&r->result, "cpus");
-	jw_uint(&r->result, vm->cfg.cpus);
-	jw_key(&r->result, "memory");
-	jw_uint(&r->result, vm->cfg.mem_size);
-	jw_key(&r->result, "uptime_ms");
-	jw_uint(&r->result, vm_uptime_ms(vm));
+	json_object_set_new(r->result, "name", json_string_lossy(cfg->name));
+	json_object_set_new(r->result, "state",
+			    json_string(vm_state_name(vm_get_state(vm))));
+	json_object_set_new(r->result, "cpus", json_uint(cfg->cpus));
+	json_object_set_new(r->result, "memory", json_uint(cfg->mem_size));
+	json_object_set_new(r->result, "uptime_ms",
+			    json_uint(vm_uptime_ms(vm)));
 }
 
 /* The VM exits the VMM has handled so far, by reason (bench/). */
-static void cmd_stats(struct vm_control_socket *s,
-		      const struct json_value *args, struct reply *r)
+static void cmd_stats(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
+
 	(void)args;
-	vm_write_exit_counts(s->vm, &r->result);
+	vm_write_exit_counts(s->vm, r->result);
 }
 
-static void wrong_state(struct vm_control_socket *s, struct reply *r,
+static void wrong_state(struct vm_control_socket *s, struct control_reply *r,
 			const char *what)
 {
-	reply_error(r, "wrong-state", "cannot %s: the VM is %s", what,
-		    vm_state_name(vm_get_state(s->vm)));
+	control_reply_error(r, "wrong-state", "cannot %s: the VM is %s", what,
+			    vm_state_name(vm_get_state(s->vm)));
 }
 
-static void cmd_pause(struct vm_control_socket *s,
-		      const struct json_value *args, struct reply *r)
+static void cmd_pause(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
+
 	(void)args;
 	if (vm_pause(s->vm) < 0)
 		wrong_state(s, r, "pause");
 }
 
-static void cmd_resume(struct vm_control_socket *s,
-		       const struct json_value *args, struct reply *r)
+static void cmd_resume(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
+
 	(void)args;
 	if (vm_resume(s->vm) < 0)
 		wrong_state(s, r, "resume");
 }
 
-static void cmd_powerdown(struct vm_control_socket *s,
-			  const struct json_value *args, struct reply *r)
+static void cmd_powerdown(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
+
 	(void)args;
 	if (vm_powerdown(s->vm) < 0)
 		wrong_state(s, r, "power down");
@@ -220,9 +202,10 @@ static bool vm_is_ending(struct vm *vm)
 	return st == VM_STATE_SHUTTING_DOWN || st == VM_STATE_STOPPED;
 }
 
-static void cmd_reset(struct vm_control_socket *s,
-		      const struct json_value *args, struct reply *r)
+static void cmd_reset(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
+
 	(void)args;
 	if (vm_is_ending(s->vm))
 		wrong_state(s, r, "reset");
@@ -230,9 +213,10 @@ static void cmd_reset(struct vm_control_socket *s,
 		vm_request(s->vm, VM_REQ_HOST_RESET);
 }
 
-static void cmd_quit(struct vm_control_socket *s, const struct json_value *args,
-		     struct reply *r)
+static void cmd_quit(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
+
 	(void)args;
 	if (vm_is_ending(s->vm))
 		wrong_state(s, r, "quit");
@@ -243,7 +227,8 @@ static void cmd_quit(struct vm_control_socket *s, const struct json_value *args,
 /* The id a device goes by: its own, or its kind and its rank among them. */
 static void device_id(struct vm *vm, unsigned int i, char *buf, size_t len)
 {
-	const struct dev_config *dc = &vm->cfg.devices[i];
+	const struct vm_config *cfg = vm_get_config(vm);
+	const struct dev_config *dc = &cfg->devices[i];
 	unsigned int rank = 0;
 
 	if (dc->id) {
@@ -251,68 +236,55 @@ static void device_id(struct vm *vm, unsigned int i, char *buf, size_t len)
 		return;
 	}
 	for (unsigned int j = 0; j < i; j++)
-		rank += vm->cfg.devices[j].cls == dc->cls;
+		rank += cfg->devices[j].cls == dc->cls;
 	snprintf(buf, len, "%s%u", dc->cls->name, rank);
 }
 
-static void cmd_devices(struct vm_control_socket *s,
-			const struct json_value *args, struct reply *r)
+static void cmd_devices(void *ctx, json_t *args, struct control_reply *r)
 {
+	struct vm_control_socket *s = ctx;
 	struct vm *vm = s->vm;
-	struct json_writer *w = &r->result;
+	json_t *list = json_array();
 	char id[DEV_ID_MAX + 16];
 
 	(void)args;
-	jw_key(w, "devices");
-	jw_array_begin(w);
-	for (unsigned int i = 0; i < vm->ndevices; i++) {
-		const struct dev_config *dc = &vm->cfg.devices[i];
-		const struct vm_device *d = &vm->devices[i];
+	for (unsigned int i = 0; i < vm_device_count(vm); i++) {
+		const struct dev_config *dc = &vm_get_config(vm)->devices[i];
+		const struct vm_device *d = vm_get_device(vm, i);
+		json_t *o = json_object();
 
 		device_id(vm, i, id, sizeof(id));
-		jw_object_begin(w);
-		jw_key(w, "id");
-		jw_string(w, id);
-		jw_key(w, "device");
-		jw_string(w, dc->cls->name);
-		jw_key(w, "bus");
-		jw_string(w, dev_bus_name(dc->bus));
+		json_object_set_new(o, "id", json_string_lossy(id));
+		json_object_set_new(o, "device",
+				    json_string_lossy(dc->cls->name));
+		json_object_set_new(o, "bus",
+				    json_string_lossy(dev_bus_name(dc->bus)));
 		if (dc->bus == DEV_BUS_PCI) {
-			jw_key(w, "slot");
-			jw_uint(w, dc->slot);
-			jw_key(w, "func");
-			jw_uint(w, dc->func);
+			json_object_set_new(o, "slot", json_uint(dc->slot));
+			json_object_set_new(o, "func", json_uint(dc->func));
 		}
-		jw_key(w, "state");
-		jw_string(w, d->cls->state ? d->cls->state(d->state) : "ready");
-		jw_object_end(w);
+		json_object_set_new(
+			o, "state",
+			json_string_lossy(d->cls->state
+						  ? d->cls->state(d->state)
+						  : "ready"));
+		json_array_append_new(list, o);
 	}
-	jw_array_end(w);
+	json_object_set_new(r->result, "devices", list);
 }
 
 /* hostfwd-add, hostfwd-remove: to the named device, or the first taker. */
 static void cmd_device_control(struct vm_control_socket *s, const char *command,
-			       const struct json_value *args, struct reply *r)
+			       json_t *args, struct control_reply *r)
 {
 	struct vm *vm = s->vm;
-	const char *rule = json_get_string(args, "rule");
-	const char *want = json_get_string(args, "device");
+	const char *rule = json_string_value(json_object_get(args, "rule"));
+	const char *want = json_string_value(json_object_get(args, "device"));
 	char id[DEV_ID_MAX + 16], msg[200] = "";
 	bool found = false;
 
-	if (!rule) {
-		reply_error(
-			r, "bad-arguments",
-			"%s needs a rule: tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT",
-			command);
-		return;
-	}
-	if (json_get(args, "device") && !want) {
-		reply_error(r, "bad-arguments", "device must be a string");
-		return;
-	}
-	for (unsigned int i = 0; i < vm->ndevices; i++) {
-		const struct vm_device *d = &vm->devices[i];
+	for (unsigned int i = 0; i < vm_device_count(vm); i++) {
+		const struct vm_device *d = vm_get_device(vm, i);
 		int ret;
 
 		device_id(vm, i, id, sizeof(id));
@@ -325,168 +297,72 @@ static void cmd_device_control(struct vm_control_socket *s, const char *command,
 		if (ret == DEV_CONTROL_UNKNOWN && !want)
 			continue;
 		if (ret == DEV_CONTROL_UNKNOWN)
-			reply_error(r, "bad-arguments",
-				    "device %s has no slirp network", want);
+			control_reply_error(r, "bad-arguments",
+					    "device %s has no slirp network",
+					    want);
 		else if (ret < 0)
-			reply_error(r,
-				    ret == DEV_CONTROL_BAD_ARGS
-					    ? "bad-arguments"
-					    : "failed",
-				    "%s", msg);
+			control_reply_error(r,
+					    ret == DEV_CONTROL_BAD_ARGS
+						    ? "bad-arguments"
+						    : "failed",
+					    "%s", msg);
 		return;
 	}
 	if (want && !found)
-		reply_error(r, "bad-arguments", "no device %s (see devices)",
-			    want);
+		control_reply_error(r, "bad-arguments",
+				    "no device %.64s (see devices)", want);
 	else
-		reply_error(r, "bad-arguments", "this VM has no slirp network");
+		control_reply_error(r, "bad-arguments",
+				    "this VM has no slirp network");
 }
 
-static void cmd_hostfwd_add(struct vm_control_socket *s,
-			    const struct json_value *args, struct reply *r)
+static void cmd_hostfwd_add(void *ctx, json_t *args, struct control_reply *r)
 {
-	cmd_device_control(s, "hostfwd-add", args, r);
+	cmd_device_control(ctx, "hostfwd-add", args, r);
 }
 
-static void cmd_hostfwd_remove(struct vm_control_socket *s,
-			       const struct json_value *args, struct reply *r)
+static void cmd_hostfwd_remove(void *ctx, json_t *args, struct control_reply *r)
 {
-	cmd_device_control(s, "hostfwd-remove", args, r);
+	cmd_device_control(ctx, "hostfwd-remove", args, r);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(struct vm_control_socket *s, const struct json_value *args,
-		   struct reply *r);
-} commands[] = {
-	{ "status", cmd_status },
-	{ "pause", cmd_pause },
-	{ "resume", cmd_resume },
-	{ "reset", cmd_reset },
-	{ "quit", cmd_quit },
-	{ "powerdown", cmd_powerdown },
-	{ "devices", cmd_devices },
-	{ "stats", cmd_stats },
-	{ "hostfwd-add", cmd_hostfwd_add },
-	{ "hostfwd-remove", cmd_hostfwd_remove },
+static const struct control_arg hostfwd_args[] = {
+	{ "rule", true, "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT" },
+	{ "device", false, NULL },
+	{ 0 },
 };
 
-/* Reads one request line and writes its response into w. */
-static void control_handle(struct vm_control_socket *s, const char *line,
-			   size_t len, struct json_writer *w)
+const struct control_command vm_control_commands[] = {
+	{ "status", NULL, cmd_status },
+	{ "pause", NULL, cmd_pause },
+	{ "resume", NULL, cmd_resume },
+	{ "reset", NULL, cmd_reset },
+	{ "quit", NULL, cmd_quit },
+	{ "powerdown", NULL, cmd_powerdown },
+	{ "devices", NULL, cmd_devices },
+	{ "stats", NULL, cmd_stats },
+	{ "hostfwd-add", hostfwd_args, cmd_hostfwd_add },
+	{ "hostfwd-remove", hostfwd_args, cmd_hostfwd_remove },
+};
+const size_t vm_control_ncommands =
+	sizeof(vm_control_commands) / sizeof(vm_control_commands[0]);
+
+struct line_ctx {
+	struct vm_control_socket *s;
+	struct control_client *c;
+};
+
+/* One request line (NULL: too long) answered. */
+static void client_reply(void *opaque, const char *line, size_t len)
 {
-	char perr[128];
-	struct json_value *req = json_parse(line, len, perr, sizeof(perr));
-	const struct json_value *id = NULL, *args = NULL, *cmd = NULL;
-	struct reply r = { .code = NULL };
-	size_t i;
+	struct line_ctx *lc = opaque;
+	char *text = control_respond(vm_control_commands, vm_control_ncommands,
+				     lc->s, line, len);
 
-	jw_init(&r.result);
-	jw_object_begin(&r.result);
-	if (!req) {
-		reply_error(&r, "bad-request", "not JSON: %s", perr);
-		goto respond;
-	}
-	if (req->type != JSON_OBJECT) {
-		reply_error(&r, "bad-request", "a request is a JSON object");
-		goto respond;
-	}
-	id = json_get(req, "id");
-	cmd = json_get(req, "command");
-	args = json_get(req, "arguments");
-	if (id && id->type != JSON_NUMBER && id->type != JSON_STRING) {
-		id = NULL;
-		reply_error(&r, "bad-request",
-			    "id must be a number or a string");
-		goto respond;
-	}
-	if (!cmd || cmd->type != JSON_STRING) {
-		reply_error(&r, "bad-request",
-			    "no command: {\"id\":1,\"command\":\"status\"}");
-		goto respond;
-	}
-	if (args && args->type != JSON_OBJECT) {
-		reply_error(&r, "bad-request", "arguments must be an object");
-		goto respond;
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd->str, commands[i].name))
-			break;
-	if (i == sizeof(commands) / sizeof(commands[0])) {
-		reply_error(&r, "unknown-command", "no command '%.64s'",
-			    cmd->str);
-		goto respond;
-	}
-	commands[i].fn(s, args, &r);
-respond:
-	jw_object_end(&r.result);
-	jw_object_begin(w);
-	jw_key(w, "id");
-	if (id)
-		jw_value(w, id);
-	else
-		jw_null(w);
-	jw_key(w, "ok");
-	jw_bool(w, !r.code);
-	if (r.code) {
-		jw_key(w, "error");
-		jw_object_begin(w);
-		jw_key(w, "code");
-		jw_string(w, r.code);
-		jw_key(w, "message");
-		jw_string(w, r.message);
-		jw_object_end(w);
-	} else {
-		/* The result's text, as built: an object already. */
-		struct json_value *res = NULL;
-		const char *text = jw_text(&r.result);
-
-		if (text)
-			res = json_parse(text, strlen(text), perr,
-					 sizeof(perr));
-		jw_key(w, "result");
-		if (res)
-			jw_value(w, res);
-		else
-			jw_null(w);
-		json_free(res);
-	}
-	jw_object_end(w);
-	jw_free(&r.result);
-	json_free(req);
-}
-
-static void client_reply(struct vm_control_socket *s, struct control_client *c,
-			 const char *line, size_t len)
-{
-	struct json_writer w;
-
-	jw_init(&w);
-	if (line) {
-		control_handle(s, line, len, &w);
-	} else {
-		jw_object_begin(&w);
-		jw_key(&w, "id");
-		jw_null(&w);
-		jw_key(&w, "ok");
-		jw_bool(&w, false);
-		jw_key(&w, "error");
-		jw_object_begin(&w);
-		jw_key(&w, "code");
-		jw_string(&w, "too-long");
-		jw_key(&w, "message");
-		jw_string(&w, "a request is at most 4096 bytes");
-		jw_object_end(&w);
-		jw_object_end(&w);
-	}
-	pthread_mutex_lock(&s->lock);
-	client_send_locked(
-		c,
-		jw_text(&w)
-			? jw_text(&w)
-			: "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"failed\",\"message\":\"out of memory\"}}");
-	pthread_mutex_unlock(&s->lock);
-	jw_free(&w);
+	pthread_mutex_lock(&lc->s->lock);
+	client_send_locked(lc->c, text ? text : control_oom_response);
+	pthread_mutex_unlock(&lc->s->lock);
+	free(text);
 }
 
 static void client_close(struct vm_control_socket *s, struct control_client *c)
@@ -519,38 +395,49 @@ static void control_on_client(void *opaque, int fd, uint32_t events)
 		client_close(s, c);
 		return;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		char ch = in[i];
-
-		if (ch == '\n') {
-			if (!c->discarding && c->len)
-				client_reply(s, c, c->buf, c->len);
-			c->discarding = false;
-			c->len = 0;
-			continue;
-		}
-		if (c->discarding)
-			continue;
-		if (c->len == CONTROL_LINE_MAX) {
-			client_reply(s, c, NULL, 0);
-			c->discarding = true;
-			c->len = 0;
-			continue;
-		}
-		c->buf[c->len++] = ch;
-	}
+	control_lines_feed(&c->lines, in, (size_t)n, client_reply,
+			   &(struct line_ctx){ s, c });
 	if (c->dead)
 		client_close(s, c);
+}
+
+/*
+ * A client of another user: one error line, then the connection is
+ * closed. What it sent already is read first, so that it sees the line
+ * and then the end, rather than a reset.
+ */
+static void control_refuse(struct vm_control_socket *s, int cfd, uid_t uid)
+{
+	char line[200], allowed[32], junk[4096];
+
+	unix_log_refusal(&s->refusals, "vm-control", s->path, uid);
+	unix_allowed_users(allowed, sizeof(allowed));
+	snprintf(line, sizeof(line),
+		 "{\"id\":null,\"ok\":false,\"error\":{\"code\":"
+		 "\"permission-denied\",\"message\":\"only %s may use this "
+		 "socket\"}}\n",
+		 allowed);
+	if (send(cfd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("vm-control: %s: %s", s->path, strerror(errno));
+	for (int i = 0; i < 16; i++)
+		if (recv(cfd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	close(cfd);
 }
 
 static void control_on_accept(void *opaque, int fd, uint32_t events)
 {
 	struct vm_control_socket *s = opaque;
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	uid_t uid;
 
 	(void)events;
 	if (cfd < 0)
 		return;
+	if (!unix_peer_allowed(cfd, &uid)) {
+		control_refuse(s, cfd, uid);
+		return;
+	}
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		struct control_client *c = &s->clients[i];
 
@@ -560,8 +447,8 @@ static void control_on_accept(void *opaque, int fd, uint32_t events)
 			break;
 		pthread_mutex_lock(&s->lock);
 		c->fd = cfd;
-		c->len = 0;
-		c->discarding = c->dead = false;
+		c->dead = false;
+		control_lines_init(&c->lines);
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}
@@ -621,7 +508,6 @@ static void control_destroy(void *state)
 static void *control_create(struct vm *vm, const struct dev_config *dc)
 {
 	struct vm_control_socket *s = calloc(1, sizeof(*s));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = dev_opt(dc, "path");
 
 	if (!s)
@@ -633,21 +519,17 @@ static void *control_create(struct vm *vm, const struct dev_config *dc)
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	strcpy(sa.sun_path, s->path);
 	if (control_claim_path(s->path, dc->origin) < 0)
 		goto fail;
-	s->listen_fd =
-		socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	/* The mode before bind, so that the socket is never open to others. */
-	if (s->listen_fd < 0 || fchmod(s->listen_fd, 0600) < 0 ||
-	    bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/* Mode 0600 whatever the umask (unix_socket.c says how). */
+	s->listen_fd = unix_listen_private(s->path, 8);
+	if (s->listen_fd < 0) {
 		log_error("%s: vm-control: %s: %s", dc->origin, s->path,
 			  strerror(errno));
 		goto fail;
 	}
 	s->listening = true;
-	if (chmod(s->path, 0600) < 0 || listen(s->listen_fd, 8) < 0 ||
-	    event_loop_add(s->loop, s->listen_fd, control_on_accept, s) < 0 ||
+	if (event_loop_add(s->loop, s->listen_fd, control_on_accept, s) < 0 ||
 	    vm_add_listener(vm, control_on_event, s) < 0) {
 		log_error("%s: vm-control: %s: %s", dc->origin, s->path,
 			  strerror(errno));
@@ -674,6 +556,7 @@ const struct device_class vm_control_class = {
 	.name = "vm-control",
 	.help = "the control socket: JSON commands (docs/control-socket.md)",
 	.bus = DEV_BUS_LPC,
+	.flags = DEVICE_LPC_PATH,
 	.positional = "path",
 	.opts = control_opts,
 	.check = control_check,
@@ -681,3 +564,4 @@ const struct device_class vm_control_class = {
 	.reset = control_reset,
 	.destroy = control_destroy,
 };
+DEVICE_REGISTER(vm_control_class);

@@ -16,13 +16,30 @@
 #include <unistd.h>
 
 #include "../../include/scorpi/scorpi.h"
+#include "../base/json.h"
+#include "../base/log.h"
+#include "../pci/msix.h"
 #include "device.h"
-#include "json.h"
-#include "log.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define VCPU_STACK_SIZE (256 * 1024)
-#define VCPU_KICK_SIGNAL SIGUSR1
+
+/*
+ * The signal that interrupts a vCPU's run: one per process, as signal
+ * handlers are. It is fixed once the first VM is created (docs/api.md).
+ */
+static pthread_mutex_t kick_lock = PTHREAD_MUTEX_INITIALIZER;
+static int kick_signal = SIGUSR1;
+static bool kick_fixed;
+
+/*
+ * The VMs of this process, made or being made: the sandbox is the whole
+ * process's, so a VM gets it only when it is the only one, and once it
+ * is installed no other VM can be set up (docs/security.md).
+ */
+static pthread_mutex_t vms_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int vms_alive;
 
 static const char *const state_names[] = {
 	[VM_STATE_CREATED] = "created",
@@ -38,15 +55,73 @@ const char *vm_state_name(enum vm_state state)
 	return state_names[state];
 }
 
+/* Highest first: what ends the VM outranks what boots it again. */
+static const enum vm_request request_rank[] = {
+	VM_REQ_STOP,	 VM_REQ_ERROR, VM_REQ_TRIPLE_FAULT,
+	VM_REQ_POWEROFF, VM_REQ_RESET, VM_REQ_HOST_RESET,
+};
+
+#define VM_REQ_BIT(r) (1u << (r))
+#define VM_REQ_RESETS (VM_REQ_BIT(VM_REQ_RESET) | VM_REQ_BIT(VM_REQ_HOST_RESET))
+
 void vm_request(void *opaque, enum vm_request req)
 {
 	struct vm *vm = opaque;
-	int none = VM_REQ_NONE;
 	uint64_t one = 1;
 
-	if (atomic_compare_exchange_strong(&vm->request, &none, req) &&
-	    write(vm->request_fd, &one, sizeof(one)) < 0)
+	if (req <= VM_REQ_NONE || req >= VM_REQ_COUNT)
+		return;
+	atomic_fetch_or(&vm->requests, VM_REQ_BIT(req));
+	/* A vm_pause waiting for the vCPUs gives way (see vm_pause). */
+	pthread_mutex_lock(&vm->lock);
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	if (vm->request_fd >= 0 &&
+	    write(vm->request_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_error("cannot wake the event loop: %s", strerror(errno));
+}
+
+/* The pending request that ranks highest, or VM_REQ_NONE. */
+static enum vm_request vm_next_request(struct vm *vm)
+{
+	unsigned int pending = atomic_load(&vm->requests);
+
+	for (size_t i = 0; i < sizeof(request_rank) / sizeof(*request_rank);
+	     i++)
+		if (pending & VM_REQ_BIT(request_rank[i]))
+			return request_rank[i];
+	return VM_REQ_NONE;
+}
+
+static bool vm_request_pending(struct vm *vm)
+{
+	return atomic_load(&vm->requests) != 0;
+}
+
+int vm_set_kick_signal(int sig)
+{
+	int ret = 0;
+
+	if (sig != SIGUSR1 && sig != SIGUSR2 &&
+	    (sig < SIGRTMIN || sig > SIGRTMAX))
+		return -1;
+	pthread_mutex_lock(&kick_lock);
+	if (kick_fixed && sig != kick_signal)
+		ret = -1;
+	else
+		kick_signal = sig;
+	pthread_mutex_unlock(&kick_lock);
+	return ret;
+}
+
+int vm_kick_signal(void)
+{
+	int sig;
+
+	pthread_mutex_lock(&kick_lock);
+	sig = kick_signal;
+	pthread_mutex_unlock(&kick_lock);
+	return sig;
 }
 
 /* Tells every listener; the lock is not held, so they may call back. */
@@ -139,13 +214,34 @@ struct event_loop *vm_event_loop(struct vm *vm)
 	return &vm->loop;
 }
 
+const struct vm_config *vm_get_config(struct vm *vm)
+{
+	return &vm->cfg;
+}
+
+unsigned int vm_device_count(struct vm *vm)
+{
+	return vm->ndevices;
+}
+
+const struct vm_device *vm_get_device(struct vm *vm, unsigned int i)
+{
+	return &vm->devices[i];
+}
+
 static void vm_irq_set(void *ctx, unsigned int gsi, bool level)
 {
 	struct vm *vm = ctx;
 
-	/* Between boots there is no hypervisor VM: lines are low anyway. */
+	/*
+	 * Device threads raise lines while the main thread may be replacing
+	 * the hypervisor VM (a reset). Between boots there is none: lines
+	 * are low anyway.
+	 */
+	pthread_rwlock_rdlock(&vm->hv_lock);
 	if (vm->hv_vm)
 		hv_vm_irq_line(vm->hv_vm, gsi, level);
+	pthread_rwlock_unlock(&vm->hv_lock);
 }
 
 struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi)
@@ -164,6 +260,53 @@ unsigned int vm_alloc_msi_gsis(struct vm *vm, unsigned int count)
 struct pci_bus *vm_pci_bus(struct vm *vm)
 {
 	return platform_pci_bus(vm->platform);
+}
+
+struct guest_ram *vm_guest_ram(struct vm *vm)
+{
+	return &vm->ram;
+}
+
+unsigned int vm_cpu_count(const struct vm *vm)
+{
+	return vm->cfg.cpus;
+}
+
+int vm_ioeventfd(struct vm *vm, int fd, uint64_t addr, bool assign)
+{
+	int ret = -1;
+
+	/* As for interrupt lines: hv_vm is replaced under hv_lock. */
+	pthread_rwlock_rdlock(&vm->hv_lock);
+	if (vm->hv_vm)
+		ret = hv_vm_ioeventfd(vm->hv_vm, fd, addr, assign);
+	pthread_rwlock_unlock(&vm->hv_lock);
+	return ret;
+}
+
+int vm_msix_attach(struct vm *vm, struct msix *m)
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&vm->hv_lock);
+	ret = msix_attach(m, vm->hv_vm);
+	pthread_rwlock_unlock(&vm->hv_lock);
+	return ret;
+}
+
+bool vm_claim_console(struct vm *vm, struct chardev *out)
+{
+	if (vm->cfg.console != CONSOLE_VIRTIO || vm->console_taken ||
+	    !vm->console)
+		return false;
+	vm->console_taken = true;
+	console_chardev(vm->console, out);
+	return true;
+}
+
+void vm_console_set_sink(struct vm *vm, console_sink_fn sink, void *ctx)
+{
+	console_set_sink(vm->console, sink, ctx);
 }
 
 /* The guest's console output: to the terminal, and to listeners. */
@@ -214,7 +357,8 @@ static void vcpu_park(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	vm->parked++;
 	pthread_cond_broadcast(&vm->cond);
-	while (vm->pause_wanted && !atomic_load(&vm->stopping))
+	while (vm->pause_wanted && !atomic_load(&vm->stopping) &&
+	       !vm_request_pending(vm))
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	vm->parked--;
 	pthread_mutex_unlock(&vm->lock);
@@ -228,10 +372,14 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	sigset_t set;
+	char name[16];
 
 	vcpu_thread_vm = vm;
+	/* Seen by top -H, perf and the kernel's traces (docs/testing.md). */
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);
-	sigaddset(&set, VCPU_KICK_SIGNAL);
+	sigaddset(&set, vm_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	/*
@@ -239,8 +387,7 @@ static void *vcpu_thread(void *arg)
 	 * machine must not run on (a Linux that wrote 0xCF9 goes on to a
 	 * triple fault if it is not stopped at once).
 	 */
-	while (!atomic_load(&vm->stopping) &&
-	       atomic_load(&vm->request) == VM_REQ_NONE) {
+	while (!atomic_load(&vm->stopping) && !vm_request_pending(vm)) {
 		struct hv_exit e;
 
 		if (__atomic_load_n(&vm->pause_wanted, __ATOMIC_ACQUIRE)) {
@@ -276,18 +423,28 @@ static void *vcpu_thread(void *arg)
 		}
 		break; /* this vCPU is done until the next boot */
 	}
+	/*
+	 * Out of the loop, it runs no guest code any more: a vm_pause that
+	 * waits for it must not wait for a park that never comes.
+	 */
+	pthread_mutex_lock(&vm->lock);
+	vm->running_vcpus--;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
 	return NULL;
 }
 
 static void vm_kick_vcpus(struct vm *vm)
 {
+	int sig = vm_kick_signal();
+
 	for (unsigned int i = 0; i < vm->cfg.cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (!v->started)
 			continue;
 		hv_vcpu_kick(v->hv);
-		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+		pthread_kill(v->thread, sig);
 	}
 }
 
@@ -303,19 +460,30 @@ int vm_pause(struct vm *vm)
 	unsigned int self = vcpu_thread_vm == vm;
 
 	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_STATE_RUNNING && !vm->pause_wanted) {
+	if (vm->state == VM_STATE_RUNNING && !vm->pause_wanted &&
+	    !vm_request_pending(vm)) {
 		__atomic_store_n(&vm->pause_wanted, true, __ATOMIC_RELEASE);
 		vm_kick_vcpus(vm);
-		/* Paused means no vCPU runs guest code any more. */
+		/*
+		 * Paused means no vCPU runs guest code any more. This may be
+		 * the VM's main thread (the control socket): it gives way to
+		 * any request, which that thread must be free to handle, and
+		 * a vCPU that left its loop is no longer counted.
+		 */
 		while (vm->parked + self < vm->running_vcpus &&
 		       !atomic_load(&vm->stopping) &&
-		       vm->state == VM_STATE_RUNNING)
+		       vm->state == VM_STATE_RUNNING && !vm_request_pending(vm))
 			pthread_cond_wait(&vm->cond, &vm->lock);
-		ret = vm->state == VM_STATE_RUNNING ? 0 : -1;
-		if (ret == 0)
+		if (vm->state == VM_STATE_RUNNING &&
+		    !atomic_load(&vm->stopping) && !vm_request_pending(vm))
+			ret = 0;
+		if (ret == 0) {
 			vm->state = VM_STATE_PAUSED;
-		else
-			vm->pause_wanted = false;
+		} else {
+			__atomic_store_n(&vm->pause_wanted, false,
+					 __ATOMIC_RELEASE);
+			pthread_cond_broadcast(&vm->cond);
+		}
 	}
 	pthread_mutex_unlock(&vm->lock);
 	if (ret == 0)
@@ -330,7 +498,7 @@ int vm_resume(struct vm *vm)
 
 	pthread_mutex_lock(&vm->lock);
 	if (vm->state == VM_STATE_PAUSED) {
-		vm->pause_wanted = false;
+		__atomic_store_n(&vm->pause_wanted, false, __ATOMIC_RELEASE);
 		vm_set_state_locked(vm, VM_STATE_RUNNING);
 		ret = 0;
 	}
@@ -352,8 +520,10 @@ int vm_powerdown(struct vm *vm)
 }
 
 /* Stops every vCPU thread and gives the hypervisor VM back. */
-static void vm_halt(struct vm *vm)
+static void vm_halt(struct vm *vm, enum vm_request req)
 {
+	struct hv_vm *hv_vm;
+
 	pthread_mutex_lock(&vm->lock);
 	atomic_store(&vm->stopping, true);
 	pthread_cond_broadcast(&vm->cond);
@@ -368,10 +538,11 @@ static void vm_halt(struct vm *vm)
 	}
 	pthread_mutex_lock(&vm->lock);
 	vm->running_vcpus = 0;
-	vm->pause_wanted = false;
+	__atomic_store_n(&vm->pause_wanted, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->lock);
-	if (atomic_load(&vm->request) == VM_REQ_TRIPLE_FAULT &&
-	    !vm->fault_dump) {
+	/* A fault posted as the last boot ended has no vCPU left to dump. */
+	if (req == VM_REQ_TRIPLE_FAULT && !vm->fault_dump &&
+	    vm->vcpus[atomic_load(&vm->faulted_vcpu)].hv) {
 		int idx = atomic_load(&vm->faulted_vcpu);
 		size_t len;
 		FILE *f = open_memstream(&vm->fault_dump, &len);
@@ -385,20 +556,28 @@ static void vm_halt(struct vm *vm)
 		hv_vcpu_destroy(vm->vcpus[i].hv);
 		vm->vcpus[i].hv = NULL;
 	}
-	hv_vm_destroy(vm->hv_vm);
+	/* No device thread raises a line through it once it is unset. */
+	pthread_rwlock_wrlock(&vm->hv_lock);
+	hv_vm = vm->hv_vm;
 	vm->hv_vm = NULL;
+	pthread_rwlock_unlock(&vm->hv_lock);
+	hv_vm_destroy(hv_vm);
 }
 
 /* Makes the hypervisor VM and vCPUs, loads the guest and starts it. */
 static int vm_boot(struct vm *vm)
 {
 	pthread_attr_t attr;
+	struct hv_vm *hv_vm;
 	int ret = 0;
 
 	atomic_store(&vm->stopping, false);
-	vm->hv_vm = hv_vm_create(vm->hv);
-	if (!vm->hv_vm)
+	hv_vm = hv_vm_create(vm->hv);
+	if (!hv_vm)
 		return -1;
+	pthread_rwlock_wrlock(&vm->hv_lock);
+	vm->hv_vm = hv_vm;
+	pthread_rwlock_unlock(&vm->hv_lock);
 	for (unsigned int i = 0; i < vm->ram.count; i++) {
 		const struct ram_region *r = &vm->ram.regions[i];
 
@@ -445,7 +624,9 @@ static void vm_on_request(void *opaque, int fd, uint32_t events)
 	(void)events;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_error("request eventfd: %s", strerror(errno));
-	event_loop_stop(&vm->loop);
+	/* A wake-up for a request already taken leaves the loop running. */
+	if (vm_request_pending(vm))
+		event_loop_stop(&vm->loop);
 }
 
 static int open_input(const char *what, const char *path)
@@ -457,13 +638,28 @@ static int open_input(const char *what, const char *path)
 	return fd;
 }
 
-/* The kick interrupts KVM_RUN; its handler does nothing. */
+/*
+ * The kick interrupts KVM_RUN; a signal is delivered only if it has a
+ * handler, and ours does nothing. A handler the program installed for it
+ * stays: it runs at every kick then, on the vCPU threads. SA_RESTART
+ * spares the program's own system calls; KVM_RUN still returns EINTR.
+ * The signal is fixed from here on: vm_set_kick_signal refuses another.
+ */
 static void install_kick_handler(void)
 {
-	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	struct sigaction old, sa = { .sa_handler = vcpu_kick_handler,
+				     .sa_flags = SA_RESTART };
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	pthread_mutex_lock(&kick_lock);
+	if (!kick_fixed) {
+		kick_fixed = true;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(kick_signal, NULL, &old) == 0 &&
+		    !(old.sa_flags & SA_SIGINFO) &&
+		    (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN))
+			sigaction(kick_signal, &sa, NULL);
+	}
+	pthread_mutex_unlock(&kick_lock);
 }
 
 static int vm_setup(struct vm *vm, int *err)
@@ -613,12 +809,11 @@ static const char *const exit_reason_names[HV_EXIT_COUNT] = {
 	[HV_EXIT_FAILED] = "failed",
 };
 
-void vm_write_exit_counts(struct vm *vm, struct json_writer *w)
+void vm_write_exit_counts(struct vm *vm, struct json_t *obj)
 {
+	json_t *exits = json_object();
 	uint64_t total = 0;
 
-	jw_key(w, "exits");
-	jw_object_begin(w);
 	for (int r = 0; r < HV_EXIT_COUNT; r++) {
 		uint64_t n = 0;
 
@@ -626,36 +821,34 @@ void vm_write_exit_counts(struct vm *vm, struct json_writer *w)
 			n += __atomic_load_n(&vm->vcpus[i].exits[r],
 					     __ATOMIC_RELAXED);
 		total += n;
-		jw_key(w, exit_reason_names[r]);
-		jw_uint(w, n);
+		json_object_set_new(exits, exit_reason_names[r], json_uint(n));
 	}
-	jw_object_end(w);
-	jw_key(w, "total");
-	jw_uint(w, total);
+	json_object_set_new(obj, "exits", exits);
+	json_object_set_new(obj, "total", json_uint(total));
 }
 
 /* -o stats=PATH: the VM exits the VMM saw, by reason, as JSON. */
 static void vm_write_stats(struct vm *vm)
 {
-	struct json_writer w;
-	char *tmp;
+	json_t *obj;
+	char *text, *tmp;
 	FILE *f;
 
 	if (!vm->cfg.stats)
 		return;
-	jw_init(&w);
-	jw_object_begin(&w);
-	jw_key(&w, "vm");
-	jw_string(&w, vm->cfg.name);
-	vm_write_exit_counts(vm, &w);
-	jw_object_end(&w);
+	obj = json_object();
+	json_object_set_new(obj, "vm", json_string_lossy(vm->cfg.name));
+	vm_write_exit_counts(vm, obj);
+	text = obj ? json_text(obj) : NULL;
+	json_decref(obj);
 	/* Written whole, then renamed: never a half-written file. */
-	if (!jw_text(&w) || asprintf(&tmp, "%s.tmp", vm->cfg.stats) < 0) {
-		jw_free(&w);
+	if (!text || asprintf(&tmp, "%s.tmp", vm->cfg.stats) < 0) {
+		log_error("stats %s: out of memory", vm->cfg.stats);
+		free(text);
 		return;
 	}
 	f = fopen(tmp, "w");
-	if (f && fprintf(f, "%s\n", jw_text(&w)) < 0) {
+	if (f && fprintf(f, "%s\n", text) < 0) {
 		fclose(f);
 		f = NULL;
 	}
@@ -664,7 +857,7 @@ static void vm_write_stats(struct vm *vm)
 		unlink(tmp);
 	}
 	free(tmp);
-	jw_free(&w);
+	free(text);
 }
 
 /* The VM's main thread: boots, runs the event loop, resets in place. */
@@ -676,21 +869,33 @@ static void *vm_main(void *arg)
 			       .state = VM_STATE_STOPPED };
 
 	for (;;) {
-		int booted = vm_boot(vm);
 		bool again;
 
-		if (booted == 0) {
-			vm_set_state(vm, VM_STATE_RUNNING);
-			event_loop_run(&vm->loop);
+		/*
+		 * The machine about to boot is a fresh one: resets asked
+		 * until now are done by it. What ends the VM stays, so a
+		 * stop that came during a reset ends it here.
+		 */
+		atomic_fetch_and(&vm->requests, ~VM_REQ_RESETS);
+		req = vm_next_request(vm);
+		if (req == VM_REQ_NONE) {
+			if (vm_boot(vm) == 0) {
+				vm_set_state(vm, VM_STATE_RUNNING);
+				while ((req = vm_next_request(vm)) ==
+				       VM_REQ_NONE)
+					if (event_loop_run(&vm->loop) < 0)
+						vm_request(vm, VM_REQ_ERROR);
+			} else {
+				req = VM_REQ_ERROR;
+			}
 		}
-		req = booted == 0 ? atomic_load(&vm->request) : VM_REQ_ERROR;
 		again = req == VM_REQ_HOST_RESET ||
 			(req == VM_REQ_RESET &&
 			 vm->cfg.on_reboot == REBOOT_RESET);
 
 		vm_set_state(vm, again ? VM_STATE_RESETTING
 				       : VM_STATE_SHUTTING_DOWN);
-		vm_halt(vm);
+		vm_halt(vm, req);
 		if (!again)
 			break;
 		/* Reset in place: devices, then memory, then boot. */
@@ -699,7 +904,6 @@ static void *vm_main(void *arg)
 		for (unsigned int i = 0; i < vm->ndevices; i++)
 			vm->devices[i].cls->reset(vm->devices[i].state);
 		guest_ram_discard(&vm->ram);
-		atomic_store(&vm->request, VM_REQ_NONE);
 	}
 	vm_write_stats(vm);
 	vm->exit_code = vm_exit_code(vm, req);
@@ -712,12 +916,29 @@ static void *vm_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The checks and set-up make calls and open files that the sandbox
+ * forbids (sysinfo for the host's RAM, to begin with): said, not tried.
+ */
+static bool refuse_if_sandboxed(int *err)
+{
+	if (!sandbox_installed())
+		return false;
+	log_error(
+		"sandbox: this process is sandboxed (a VM was started in it): it can set up no other VM");
+	*err = SCORPI_ERR_STATE;
+	return true;
+}
+
 struct vm *vm_create(const struct vm_config *cfg, int *err)
 {
+	pthread_rwlockattr_t rwattr;
 	struct vm *vm;
 	int dummy;
 
 	err = err ? err : &dummy;
+	if (refuse_if_sandboxed(err))
+		return NULL;
 	*err = SCORPI_ERR_INVALID;
 	if (config_check(cfg) < 0) {
 		for (unsigned int i = 0; i < cfg->ndevices; i++)
@@ -728,21 +949,37 @@ struct vm *vm_create(const struct vm_config *cfg, int *err)
 		return NULL;
 	}
 	*err = SCORPI_ERR_NO_MEMORY;
-	vm = calloc(1, sizeof(*vm));
+	/* Counted under the lock that vm_start installs the sandbox under. */
+	pthread_mutex_lock(&vms_lock);
+	vm = refuse_if_sandboxed(err) ? NULL : calloc(1, sizeof(*vm));
+	if (vm)
+		vms_alive++;
+	pthread_mutex_unlock(&vms_lock);
 	if (!vm)
 		return NULL;
 	if (config_copy(&vm->cfg, cfg) < 0) {
 		free(vm);
+		pthread_mutex_lock(&vms_lock);
+		vms_alive--;
+		pthread_mutex_unlock(&vms_lock);
 		return NULL;
 	}
 	vm->kernel_fd = vm->initrd_fd = vm->request_fd = -1;
 	vm->loop.epfd = -1;
 	bus_init(&vm->pio, "port");
 	bus_init(&vm->mmio, "mmio");
-	atomic_init(&vm->request, VM_REQ_NONE);
+	atomic_init(&vm->requests, 0);
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
+	pthread_rwlockattr_init(&rwattr);
+	/* A device that raises lines all the time must not hold off a reset. */
+	pthread_rwlockattr_setkind_np(
+		&rwattr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&vm->hv_lock, &rwattr);
+	pthread_rwlockattr_destroy(&rwattr);
 	vm->state = VM_STATE_CREATED;
+	if (sandbox_wanted(&vm->cfg))
+		sandbox_save_terminal(); /* before the console makes it raw */
 	if (vm_setup(vm, err) < 0) {
 		vm_destroy(vm);
 		return NULL;
@@ -758,12 +995,38 @@ int vm_start(struct vm *vm)
 
 	if (vm->main_started)
 		return -1;
+	/*
+	 * Set-up is done: the sandbox goes on now, before the first guest
+	 * instruction, and only once (a reset boots again in vm_main).
+	 */
+	if (sandbox_wanted(&vm->cfg)) {
+		pthread_mutex_lock(&vms_lock);
+		if (vms_alive > 1) {
+			log_error(
+				"sandbox: another VM is set up in this process: the sandbox is for a process that runs one (sandbox: off runs several)");
+			ret = -1;
+		} else {
+			ret = sandbox_install(&vm->cfg);
+		}
+		pthread_mutex_unlock(&vms_lock);
+		if (ret < 0)
+			return -1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &vm->started_at);
 	/*
 	 * The VM's threads take no signals but the vCPU kick: the program
-	 * that runs the VM keeps its own signal handling.
+	 * that runs the VM keeps its own signal handling. A fault in one of
+	 * them still reaches the program's handler (the kernel would not
+	 * honour the block anyway), and SIGSYS the sandbox's, which says
+	 * what the thread did (blocked, the kernel would kill silently).
 	 */
 	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGABRT);
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&vm->main_thread, NULL, vm_main, vm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -794,8 +1057,12 @@ void vm_destroy(struct vm *vm)
 	}
 	vm_teardown(vm);
 	config_free(&vm->cfg);
+	pthread_mutex_lock(&vms_lock);
+	vms_alive--;
+	pthread_mutex_unlock(&vms_lock);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
+	pthread_rwlock_destroy(&vm->hv_lock);
 	free(vm->fault_dump);
 	free(vm);
 }

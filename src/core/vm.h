@@ -7,14 +7,15 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "../base/bus.h"
+#include "../base/console.h"
+#include "../base/event_loop.h"
+#include "../base/guest_ram.h"
+#include "../base/irq.h"
+#include "../base/lifecycle.h"
 #include "../hv/hv.h"
-#include "bus.h"
 #include "config.h"
-#include "console.h"
-#include "event_loop.h"
-#include "guest_ram.h"
-#include "irq.h"
-#include "lifecycle.h"
+#include "vm_device.h" /* what devices use of the VM */
 
 struct platform;
 struct pci_bus;
@@ -79,7 +80,13 @@ struct vm {
 	int initrd_fd;
 
 	struct hv *hv;
+	/*
+	 * Made anew at every boot. Interrupt lines are raised from any
+	 * thread: they read hv_vm under hv_lock, which the main thread holds
+	 * for writing while it replaces it.
+	 */
 	struct hv_vm *hv_vm;
+	pthread_rwlock_t hv_lock;
 	struct vcpu *vcpus;
 	struct guest_ram ram;
 	struct bus pio;
@@ -95,7 +102,7 @@ struct vm {
 	struct chardev console_out; /* COM1's output: terminal and events */
 	struct vm_control control;
 	int request_fd; /* eventfd: a request is waiting */
-	atomic_int request; /* enum vm_request; the first one wins */
+	atomic_uint requests; /* 1 << enum vm_request: a set, none dropped */
 	atomic_bool stopping; /* vCPU threads must return */
 	atomic_int faulted_vcpu;
 	char *fault_dump;
@@ -111,7 +118,7 @@ struct vm {
 	enum vm_state state;
 	bool pause_wanted;
 	unsigned int parked; /* vCPUs waiting for resume */
-	unsigned int running_vcpus; /* vCPU threads of this boot */
+	unsigned int running_vcpus; /* vCPU threads still in their loop */
 	struct {
 		vm_event_fn fn;
 		void *ctx;
@@ -141,20 +148,32 @@ const char *vm_state_name(enum vm_state state);
 uint64_t vm_uptime_ms(struct vm *vm);
 int vm_add_listener(struct vm *vm, vm_event_fn fn, void *ctx);
 void vm_remove_listener(struct vm *vm, vm_event_fn fn, void *ctx);
-struct json_writer;
-/* "exits": {reason: count...}, "total": N: the exits the VMM handled. */
-void vm_write_exit_counts(struct vm *vm, struct json_writer *w);
+struct json_t;
+/* Adds "exits": {reason: count...}, "total": N (the exits the VMM handled). */
+void vm_write_exit_counts(struct vm *vm, struct json_t *obj);
 /* The event loop of the VM's main thread, for devices such as vm-control. */
 struct event_loop *vm_event_loop(struct vm *vm);
+/* The description the VM was made from; it does not change. */
+const struct vm_config *vm_get_config(struct vm *vm);
+/* The devices made, one per entry of the description's devices, in order. */
+unsigned int vm_device_count(struct vm *vm);
+const struct vm_device *vm_get_device(struct vm *vm, unsigned int i);
 
 /* Builds, runs and tears down the VM; returns a process exit code. */
 int vm_run(const struct vm_config *cfg);
+/*
+ * Asks the VM's main thread for req, from any thread: requests are a set,
+ * none is lost, and the main thread takes the one that ranks highest
+ * (lifecycle.h). A stop always ends the VM, in any state.
+ */
 void vm_request(void *vm, enum vm_request req);
-/* An irq_line for a GSI of this VM. */
-struct irq_line vm_irq_line(struct vm *vm, unsigned int gsi);
-/* count consecutive GSIs for MSI routes. */
-unsigned int vm_alloc_msi_gsis(struct vm *vm, unsigned int count);
-struct pci_bus *vm_pci_bus(struct vm *vm);
+/*
+ * The signal that takes vCPU threads out of the hypervisor (SIGUSR1 by
+ * default), for the whole process: it can be chosen until the first VM
+ * is created (-1 after, or for a signal that cannot be used).
+ */
+int vm_set_kick_signal(int sig);
+int vm_kick_signal(void);
 
 /* The architecture's platform: its devices and how it boots. */
 /* Checks the boot payload before anything else is set up. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "acpi_pm.h"
 
 #define PM1_TMR_STS 0x0001

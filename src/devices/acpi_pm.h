@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/irq.h"
-#include "../core/lifecycle.h"
+#include "../base/irq.h"
+#include "../base/lifecycle.h"
 
 /* Register offsets in the PM block, as the FADT describes them. */
 #define ACPI_PM_EVT 0x00 /* PM1a status (2 bytes), enable (2 bytes) */

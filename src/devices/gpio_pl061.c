@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bus.h"
+#include "../base/bus.h"
 #include "gpio_pl061.h"
 
 #define PL061_DATA_END 0x400 /* GPIODATA, offset bits 9:2 mask the lines */

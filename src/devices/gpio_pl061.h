@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/irq.h"
+#include "../base/irq.h"
 
 struct gpio_pl061;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
 
-#include "../core/lifecycle.h"
+#include "../base/lifecycle.h"
 #include "i8042_reset.h"
 
 #define I8042_CMD_PULSE_RESET 0xfe

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/lifecycle.h"
+#include "../base/lifecycle.h"
 #include "../pci/pci.h"
 
 /*

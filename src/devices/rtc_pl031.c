@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/bus.h"
-#include "../core/log.h"
+#include "../base/bus.h"
+#include "../base/log.h"
 #include "rtc_pl031.h"
 
 #define PL031_DR 0x000

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/event_loop.h"
-#include "../core/irq.h"
+#include "../base/event_loop.h"
+#include "../base/irq.h"
 
 struct rtc_pl031;
 

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/chardev.h"
-#include "../core/irq.h"
+#include "../base/chardev.h"
+#include "../base/irq.h"
 
 struct uart_16550;
 

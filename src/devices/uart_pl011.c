@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/bus.h"
+#include "../base/bus.h"
 #include "uart_pl011.h"
 
 #define PL011_DR 0x000

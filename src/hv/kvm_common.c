@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "kvm_common.h"
 
 static int kvm_require_caps(int fd, const struct kvm_cap_need *caps, size_t n)

@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "hv_x86.h"
 #include "kvm_common.h"
 

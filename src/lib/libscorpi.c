@@ -3,14 +3,16 @@
  * libscorpi's public API (include/scorpi/scorpi.h) over the VM object:
  * handles, error codes with messages, events.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../include/scorpi/scorpi.h"
+#include "../base/log.h"
 #include "../core/cli.h"
 #include "../core/config.h"
-#include "../core/log.h"
+#include "../core/sandbox.h"
 #include "../core/vm.h"
 
 struct scorpi_config {
@@ -75,6 +77,41 @@ static int end(scorpi_error *err, int code)
 			err->message[0] = 0;
 	}
 	return code;
+}
+
+int scorpi_set_vcpu_signal(int signo, scorpi_error *err)
+{
+	begin(err);
+	if (signo != SIGUSR1 && signo != SIGUSR2 &&
+	    (signo < SIGRTMIN || signo > SIGRTMAX)) {
+		log_error("signal %d cannot kick vCPUs: SIGUSR1, SIGUSR2 or "
+			  "a real-time signal",
+			  signo);
+		return end(err, SCORPI_ERR_INVALID);
+	}
+	if (vm_set_kick_signal(signo) < 0) {
+		log_error("the vCPU signal is %d already: a VM was started",
+			  vm_kick_signal());
+		return end(err, SCORPI_ERR_STATE);
+	}
+	return end(err, SCORPI_OK);
+}
+
+int scorpi_vcpu_signal(void)
+{
+	return vm_kick_signal();
+}
+
+int scorpi_set_sandbox(int on, scorpi_error *err)
+{
+	begin(err);
+	if (!on && sandbox_installed()) {
+		log_error(
+			"the sandbox is installed: it stays for the process's life");
+		return end(err, SCORPI_ERR_STATE);
+	}
+	sandbox_allow(on != 0);
+	return end(err, SCORPI_OK);
 }
 
 scorpi_config *scorpi_config_new(scorpi_error *err)
@@ -321,9 +358,13 @@ static int request_reset(struct vm *vm)
 	return request(vm, VM_REQ_HOST_RESET);
 }
 
+/* Ends the VM in any state; one that is ending already just ends. */
 static int request_stop(struct vm *vm)
 {
-	return request(vm, VM_REQ_STOP);
+	if (vm_get_state(vm) == VM_STATE_STOPPED)
+		return -1;
+	vm_request(vm, VM_REQ_STOP);
+	return 0;
 }
 
 int scorpi_vm_reset(scorpi_vm *h, scorpi_error *err)

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "net_backend.h"
 
 #define FRAME_QUEUE_MAX 512
@@ -339,6 +339,12 @@ static void *slirp_thread(void *arg)
 			if (read(s->wake_fd, &v, sizeof(v)) < 0)
 				v = 0;
 		}
+		/*
+		 * Before the guest's frames: this is where libslirp reads its
+		 * clock, and a socket that a frame makes expires from the
+		 * time it read last (0 in the first round: at once).
+		 */
+		slirp_pollfds_poll(s->slirp, n < 0, cb_get_revents, s);
 		for (;;) {
 			pthread_mutex_lock(&s->lock);
 			if (s->stop) {
@@ -353,7 +359,6 @@ static void *slirp_thread(void *arg)
 			slirp_input(s->slirp, f->data, f->len);
 			free(f);
 		}
-		slirp_pollfds_poll(s->slirp, n < 0, cb_get_revents, s);
 		run_timers(s);
 	}
 }

@@ -9,13 +9,14 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "net_backend.h"
 
 #define VNET_HDR_LEN 12 /* virtio_net_hdr_v1, with num_buffers */
@@ -106,13 +107,17 @@ static const struct net_backend_ops tap_ops = {
 	.destroy = tap_destroy,
 };
 
-/* One queue of the tap: -1 with errno when it cannot be had. */
-static int tap_open_queue(const char *ifname, bool multi)
+/*
+ * One queue of the tap: -1 with errno when it cannot be had, *opened
+ * then saying whether /dev/net/tun itself opened.
+ */
+static int tap_open_queue(const char *ifname, bool multi, bool *opened)
 {
 	struct ifreq ifr = { 0 };
 	int hdr = VNET_HDR_LEN;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
+	*opened = fd >= 0;
 	if (fd < 0)
 		return -1;
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
@@ -130,10 +135,62 @@ static int tap_open_queue(const char *ifname, bool multi)
 	return fd;
 }
 
+/*
+ * Why the tap could not be had, in one line that says what is needed.
+ * A user that is not root (without CAP_NET_ADMIN) can attach only to a
+ * tap that exists and is that user's (or its group's): TUNSETIFF on one
+ * that does not exist, or is someone else's, is EPERM; one that
+ * something else holds (without multi_queue) is EBUSY.
+ */
+static void tap_open_error(const char *ifname, bool opened, int err)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	char user[64], sys[64];
+
+	if (!opened) {
+		log_error(
+			"virtio-net tap=%s: cannot open /dev/net/tun (%s)%s",
+			ifname, strerror(err),
+			err == EACCES || err == EPERM
+				? ": it must be readable and writable by this user (it usually is: mode 0666)"
+				: "");
+		return;
+	}
+	if (err == EBUSY) {
+		log_error(
+			"virtio-net tap=%s: cannot attach to the tap (%s): something else has it attached (one at a time, unless it was made with multi_queue)",
+			ifname, strerror(err));
+		return;
+	}
+	if ((err != EPERM && err != EACCES) || geteuid() == 0) {
+		log_error(
+			"virtio-net tap=%s: cannot attach to the tap (%s)%s",
+			ifname, strerror(err),
+			err == EPERM
+				? ": making a tap, or attaching to another user's, needs CAP_NET_ADMIN"
+				: "");
+		return;
+	}
+	if (pw && pw->pw_name && pw->pw_name[0])
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof(user), "%u", (unsigned int)geteuid());
+	snprintf(sys, sizeof(sys), "/sys/class/net/%s", ifname);
+	if (access(sys, F_OK) == 0) {
+		log_error(
+			"virtio-net tap=%s: cannot attach to the tap (%s): it exists but is not yours; root can make it yours: ip tuntap del dev %s mode tap; ip tuntap add dev %s mode tap user %s",
+			ifname, strerror(err), ifname, ifname, user);
+		return;
+	}
+	log_error(
+		"virtio-net tap=%s: cannot attach to the tap (%s): as a user that is not root, the tap must exist, made persistent for you by root: ip tuntap add dev %s mode tap user %s",
+		ifname, strerror(err), ifname, user);
+}
+
 struct net_backend *net_tap_create(const char *ifname, unsigned int queues)
 {
 	struct tap_backend *t = calloc(1, sizeof(*t));
-	bool multi = queues > 1;
+	bool multi = queues > 1, opened;
 	int fd;
 
 	if (!t)
@@ -143,25 +200,21 @@ struct net_backend *net_tap_create(const char *ifname, unsigned int queues)
 	snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
 	if (queues > NET_MAX_QUEUES)
 		queues = NET_MAX_QUEUES;
-	fd = tap_open_queue(ifname, multi);
+	fd = tap_open_queue(ifname, multi, &opened);
 	if (fd < 0 && multi && errno == EINVAL) {
 		/* A tap made without multi_queue: one queue it is. */
 		multi = false;
 		queues = 1;
-		fd = tap_open_queue(ifname, false);
+		fd = tap_open_queue(ifname, false, &opened);
 	}
 	if (fd < 0) {
-		log_error(
-			"virtio-net tap=%s: %s%s", ifname, strerror(errno),
-			errno == EPERM
-				? " (needs CAP_NET_ADMIN, or a tap made for this user with ip tuntap add)"
-				: "");
+		tap_open_error(ifname, opened, errno);
 		free(t);
 		return NULL;
 	}
 	t->nb.rx_fd[t->nb.nqueues++] = fd;
 	while (t->nb.nqueues < queues) {
-		fd = tap_open_queue(ifname, true);
+		fd = tap_open_queue(ifname, true, &opened);
 		if (fd < 0)
 			break; /* fewer queues, still a working tap */
 		t->nb.rx_fd[t->nb.nqueues++] = fd;

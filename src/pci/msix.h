@@ -21,9 +21,12 @@ struct msix_entry {
  * of its BARs), and delivery through the hypervisor: each vector is an
  * MSI route on its own GSI, raised by writing the vector's eventfd
  * (irqfd), so a device's I/O thread interrupts the guest directly.
+ *
+ * Its state is the function's interrupt state: the enable and function
+ * mask live in the pci_dev (dev->msix_ctrl), and everything here is
+ * guarded by the function's lock (dev->lock), as the INTx state is.
  */
 struct msix {
-	pthread_mutex_t lock;
 	struct pci_dev *dev;
 	struct hv_vm *hv; /* the current boot's VM; NULL between boots */
 	unsigned int cap;
@@ -48,8 +51,14 @@ void msix_table_access(struct msix *m, uint64_t offset, uint8_t *data,
 		       unsigned int size, bool is_write);
 void msix_pba_access(struct msix *m, uint64_t offset, uint8_t *data,
 		     unsigned int size, bool is_write);
-/* The capability's control word may have changed. */
+/*
+ * The capability's control word may have changed: delivers what became
+ * deliverable. The PCI core already does so when the guest writes it, so
+ * this only repeats that (it is harmless to call).
+ */
 void msix_config_written(struct msix *m, unsigned int reg, unsigned int size);
+/* Delivers pending vectors no longer masked. Under m->dev->lock. */
+void msix_flush_locked(struct msix *m);
 /* Raises vector; if it is masked it stays pending until unmasked. */
 void msix_notify(struct msix *m, unsigned int vector);
 

@@ -4,9 +4,10 @@
  * {le32 type, le32 reserved, le64 sector}, the data, and a status byte
  * last. Only parsing here, no I/O, so that a fuzzer can drive it.
  */
+#include <stdint.h>
 #include <string.h>
 
-#include "../core/bus.h"
+#include "../base/bus.h"
 #include "blk_request.h"
 
 static bool in_range(const struct blk_disk_info *d, uint64_t sector,
@@ -89,4 +90,31 @@ uint32_t blk_request_written(const struct blk_request *r)
 	    (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_GET_ID))
 		return r->len + 1;
 	return 1;
+}
+
+enum blk_dio blk_request_dio_check(const struct blk_request *r, uint32_t block,
+				   uint32_t mem)
+{
+	enum blk_dio d = BLK_DIO_OK;
+
+	if ((r->offset | r->len) & (block - 1))
+		return BLK_DIO_REFUSE;
+	for (int i = 0; i < r->iovcnt; i++) {
+		if (((uintptr_t)r->iov[i].iov_base | r->iov[i].iov_len) &
+		    (mem - 1))
+			d = BLK_DIO_BOUNCE;
+	}
+	return d;
+}
+
+void blk_request_copy_out(const struct blk_request *r, uint8_t *buf)
+{
+	for (int i = 0; i < r->iovcnt; buf += r->iov[i++].iov_len)
+		memcpy(buf, r->iov[i].iov_base, r->iov[i].iov_len);
+}
+
+void blk_request_copy_in(const struct blk_request *r, const uint8_t *buf)
+{
+	for (int i = 0; i < r->iovcnt; buf += r->iov[i++].iov_len)
+		memcpy(r->iov[i].iov_base, buf, r->iov[i].iov_len);
 }

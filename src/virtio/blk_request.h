@@ -55,6 +55,21 @@ int blk_request_parse(const struct vq_chain *c, const struct blk_disk_info *d,
 		      struct iovec *iov, struct blk_request *r,
 		      const char **why);
 
+/*
+ * Whether a read, write or WRITE_ZEROES fits the image's alignment: its
+ * offset and length multiples of block (the block size the guest was
+ * offered), and each data buffer's address and length of mem (what
+ * O_DIRECT needs; 1 without it). BLK_DIO_OK: as it is; BLK_DIO_BOUNCE:
+ * through an aligned copy of the data; BLK_DIO_REFUSE: answer IOERR.
+ * Both alignments are powers of two.
+ */
+enum blk_dio { BLK_DIO_OK, BLK_DIO_BOUNCE, BLK_DIO_REFUSE };
+enum blk_dio blk_request_dio_check(const struct blk_request *r, uint32_t block,
+				   uint32_t mem);
+/* Copies the request's data buffers into buf (r->len bytes), or back. */
+void blk_request_copy_out(const struct blk_request *r, uint8_t *buf);
+void blk_request_copy_in(const struct blk_request *r, const uint8_t *buf);
+
 /* The bytes written into the chain once the request ends with status. */
 uint32_t blk_request_written(const struct blk_request *r);
 

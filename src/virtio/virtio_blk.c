@@ -6,9 +6,13 @@
  * and hands reads, writes and flushes to asynchronous I/O (io_uring, or a
  * thread pool where io_uring is unavailable); completions come back to the
  * same thread. FLUSH is fdatasync, so a write the guest saw acknowledged
- * after a flush is on disk. A writable image is locked (an OFD write lock)
- * against a second user; a read-only one takes a shared lock, so nobody
- * writes under it either.
+ * after a flush is on disk, and a failed write makes every later FLUSH
+ * fail until the device is reset (see block/image.h). With direct, the
+ * block size offered is what O_DIRECT needs on this host (probed), and
+ * unaligned guest buffers go through an aligned copy. WRITE_ZEROES is
+ * fallocate where the host can, else asynchronous writes in chunks. A
+ * writable image is locked (an OFD write lock) against a second user; a
+ * read-only one takes a shared lock, so nobody writes under it either.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,10 +28,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../block/aio.h"
+#include "../block/image.h"
 #include "../core/device.h"
-#include "../core/log.h"
-#include "../core/vm.h"
+#include "../core/vm_device.h"
 #include "blk_request.h"
 #include "virtio_pci.h"
 
@@ -43,6 +48,16 @@
 #define VIRTIO_BLK_F_MQ 12
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
+/*
+ * The largest request copied through an aligned buffer for O_DIRECT, and
+ * the most such copies take at once: a guest cannot make the VMM grow.
+ */
+#define BLK_BOUNCE_MAX (32u << 20)
+#define BLK_BOUNCE_BUDGET (64u << 20)
+/* Linux 6.17: zeroes written by the device, never by the kernel's CPU. */
+#ifndef FALLOC_FL_WRITE_ZEROES
+#define FALLOC_FL_WRITE_ZEROES 0x80
+#endif
 
 struct blk_options {
 	char path[4096];
@@ -58,6 +73,9 @@ struct blk_inflight {
 	struct blk_request req;
 	unsigned int queue;
 	uint16_t head;
+	/* O_DIRECT, guest buffers not aligned for it: an aligned copy. */
+	uint8_t *bounce;
+	struct iovec bounce_iov;
 	struct iovec iov[]; /* one per segment of the chain */
 };
 
@@ -68,7 +86,9 @@ struct virtio_blk {
 	int fd;
 	bool is_bdev;
 	struct blk_disk_info info;
-	uint32_t blk_size;
+	struct blk_align align; /* align.offset is the guest's blk_size */
+	struct blk_errors errors;
+	size_t bounce_bytes; /* in bounce buffers now */
 	uint8_t config[BLK_CONFIG_SIZE];
 	struct aio *aio;
 	struct vq_chain chain;
@@ -227,17 +247,18 @@ static int blk_open(struct virtio_blk *b)
 		return -1;
 	}
 	b->is_bdev = S_ISBLK(st.st_mode);
-	b->blk_size = 512;
+	/* The guest's block size: what O_DIRECT needs here, or 512. */
+	blk_probe_align(b->fd, b->opt.direct, &b->align);
+	if (b->align.offset > 4096)
+		log_warn(
+			"virtio-blk %s: direct I/O wants %u-byte blocks; guests use at most 4096, so smaller requests fail",
+			b->opt.path, b->align.offset);
 	if (b->is_bdev) {
-		int ssz;
-
 		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0) {
 			log_error("virtio-blk %s: cannot read its size: %s",
 				  b->opt.path, strerror(errno));
 			return -1;
 		}
-		if (ioctl(b->fd, BLKSSZGET, &ssz) == 0 && ssz >= 512)
-			b->blk_size = ssz;
 	} else {
 		bytes = st.st_size;
 	}
@@ -253,58 +274,57 @@ static void blk_fill_config(struct virtio_blk *b)
 	memset(c, 0, sizeof(b->config));
 	le_write(c + 0, 8, b->info.capacity);
 	le_write(c + 12, 4, BLK_QUEUE_SIZE - 2); /* seg_max */
-	le_write(c + 20, 4, b->blk_size);
+	le_write(c + 20, 4, b->align.offset); /* blk_size */
 	c[24] = 0; /* physical_block_exp */
 	le_write(c + 26, 2, 1); /* min_io_size, in blocks */
 	le_write(c + 28, 4, 0); /* opt_io_size: none */
 	le_write(c + 34, 2, b->ops.num_queues);
 	le_write(c + 36, 4, UINT32_MAX >> 9); /* max_discard_sectors */
 	le_write(c + 40, 4, 1); /* max_discard_seg */
-	le_write(c + 44, 4, 4096 / BLK_SECTOR); /* discard_sector_alignment */
+	le_write(c + 44, 4,
+		 (b->align.offset > 4096 ? b->align.offset : 4096) /
+			 BLK_SECTOR); /* discard_sector_alignment */
 	le_write(c + 48, 4, UINT32_MAX >> 9); /* max_write_zeroes_sectors */
 	le_write(c + 52, 4, 1); /* max_write_zeroes_seg */
 	c[56] = 1; /* write_zeroes_may_unmap */
 }
 
-/* DISCARD and WRITE_ZEROES, done at once: they are rare and quick. */
-static uint8_t blk_zero_range(struct virtio_blk *b, const struct blk_request *r)
+/* DISCARD, done at once: it is advisory, and quick where supported. */
+static void blk_discard(struct virtio_blk *b, const struct blk_request *r)
 {
-	uint64_t off = r->offset, len = r->len;
-	int mode;
-
 	if (b->is_bdev) {
-		uint64_t range[2] = { off, len };
-		unsigned long op = r->type == VIRTIO_BLK_T_DISCARD ? BLKDISCARD
-								   : BLKZEROOUT;
+		uint64_t range[2] = { r->offset, r->len };
 
-		return ioctl(b->fd, op, range) == 0 ||
-				       r->type == VIRTIO_BLK_T_DISCARD
-			       ? VIRTIO_BLK_S_OK
-			       : VIRTIO_BLK_S_IOERR;
+		if (ioctl(b->fd, BLKDISCARD, range) < 0)
+			log_debug("virtio-blk %s: discard: %s", b->opt.path,
+				  strerror(errno));
+		return;
 	}
-	mode = r->type == VIRTIO_BLK_T_DISCARD ||
-			       (r->flags & VIRTIO_BLK_WRITE_ZEROES_UNMAP)
-		       ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
-		       : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	if (fallocate(b->fd, mode, off, len) == 0)
-		return VIRTIO_BLK_S_OK;
-	/* A discard is advisory; zeroes must be written some other way. */
-	if (r->type == VIRTIO_BLK_T_DISCARD)
-		return VIRTIO_BLK_S_OK;
-	{
-		static const uint8_t zeros[65536];
+	if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      r->offset, r->len) < 0)
+		log_debug("virtio-blk %s: discard: %s", b->opt.path,
+			  strerror(errno));
+}
 
-		while (len) {
-			size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-			ssize_t w = pwrite(b->fd, zeros, n, off);
+/*
+ * WRITE_ZEROES where the host zeroes without writing: fallocate on a file
+ * (a hole where the guest allows unmapping); on a block device, a hole or
+ * the device's own write-zeroes, never the kernel's fallback (BLKZEROOUT
+ * and ZERO_RANGE write the zeros synchronously, up to 4 GiB of them).
+ * False when the range must be written: then it goes to asynchronous I/O
+ * in chunks (AIO_WRITE_ZEROES).
+ */
+static bool blk_zero_fast(struct virtio_blk *b, const struct blk_request *r)
+{
+	bool unmap = r->flags & VIRTIO_BLK_WRITE_ZEROES_UNMAP;
+	int mode = unmap ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+			 : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 
-			if (w <= 0)
-				return VIRTIO_BLK_S_IOERR;
-			off += w;
-			len -= w;
-		}
-	}
-	return VIRTIO_BLK_S_OK;
+	if (r->len == 0)
+		return true;
+	if (b->is_bdev && !unmap)
+		mode = FALLOC_FL_WRITE_ZEROES;
+	return fallocate(b->fd, mode, r->offset, r->len) == 0;
 }
 
 /* Answers a request that needs no asynchronous I/O, at once. */
@@ -323,9 +343,10 @@ static void blk_serve_now(struct virtio_blk *b, struct blk_request *r)
 		break;
 	}
 	case VIRTIO_BLK_T_DISCARD:
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		r->status = blk_zero_range(b, r);
+		blk_discard(b, r);
 		break;
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		break; /* blk_is_async zeroed it without writing */
 	case VIRTIO_BLK_T_FLUSH:
 		break; /* read-only: nothing to flush */
 	default:
@@ -341,38 +362,103 @@ static void blk_complete(struct virtio_blk *b, unsigned int q,
 	vq_push(virtio_pci_queue(b->vp, q), head, blk_request_written(r));
 }
 
-/* Reads, writes and flushes go to asynchronous I/O. */
-static bool blk_is_async(const struct virtio_blk *b,
-			 const struct blk_request *r)
+/*
+ * Reads, writes, flushes and the WRITE_ZEROES that fallocate cannot do
+ * go to asynchronous I/O.
+ */
+static bool blk_is_async(struct virtio_blk *b, const struct blk_request *r)
 {
-	return r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT ||
-	       (r->type == VIRTIO_BLK_T_FLUSH && !b->opt.ro);
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		return true;
+	case VIRTIO_BLK_T_FLUSH:
+		return !b->opt.ro;
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return !blk_zero_fast(b, r);
+	default:
+		return false;
+	}
 }
 
-static bool blk_start_io(struct virtio_blk *b, unsigned int q,
-			 const struct blk_request *r)
+/* An aligned copy of the guest's buffers, for O_DIRECT. */
+static bool blk_bounce(struct virtio_blk *b, struct blk_inflight *f)
 {
-	struct blk_inflight *f =
-		malloc(sizeof(*f) + r->iovcnt * sizeof(struct iovec));
+	size_t align = b->align.mem > 4096 ? b->align.mem : 4096;
+	void *p;
 
-	if (!f)
+	if (f->req.len > BLK_BOUNCE_MAX ||
+	    b->bounce_bytes + f->req.len > BLK_BOUNCE_BUDGET ||
+	    posix_memalign(&p, align, f->req.len) != 0)
 		return false;
+	b->bounce_bytes += f->req.len;
+	f->bounce = p;
+	if (f->req.type == VIRTIO_BLK_T_OUT)
+		blk_request_copy_out(&f->req, f->bounce);
+	f->bounce_iov = (struct iovec){ f->bounce, f->req.len };
+	f->aio.iov = &f->bounce_iov;
+	f->aio.iovcnt = 1;
+	return true;
+}
+
+/* Submits r; anything but VIRTIO_BLK_S_OK is the answer to give now. */
+static uint8_t blk_start_io(struct virtio_blk *b, unsigned int q,
+			    const struct blk_request *r)
+{
+	enum blk_dio dio = BLK_DIO_OK;
+	struct blk_inflight *f;
+
+	/* Guests keep to blk_size; one that does not gets an error, not
+	 * the kernel's EINVAL, and the data is not touched. */
+	if (r->type != VIRTIO_BLK_T_FLUSH)
+		dio = blk_request_dio_check(r, b->align.offset,
+					    b->opt.direct ? b->align.mem : 1);
+	if (dio == BLK_DIO_REFUSE)
+		return VIRTIO_BLK_S_IOERR;
+	f = malloc(sizeof(*f) + r->iovcnt * sizeof(struct iovec));
+	if (!f)
+		return VIRTIO_BLK_S_IOERR;
 	f->req = *r;
 	f->req.iov = f->iov;
 	memcpy(f->iov, r->iov, r->iovcnt * sizeof(struct iovec));
 	f->queue = q;
 	f->head = b->chain.head;
+	f->bounce = NULL;
 	f->aio = (struct aio_req){
-		.op = r->type == VIRTIO_BLK_T_IN    ? AIO_READ
-		      : r->type == VIRTIO_BLK_T_OUT ? AIO_WRITE
-						    : AIO_FDATASYNC,
+		.op = r->type == VIRTIO_BLK_T_IN	     ? AIO_READ
+		      : r->type == VIRTIO_BLK_T_OUT	     ? AIO_WRITE
+		      : r->type == VIRTIO_BLK_T_WRITE_ZEROES ? AIO_WRITE_ZEROES
+							     : AIO_FDATASYNC,
 		.fd = b->fd,
 		.iov = f->iov,
 		.iovcnt = r->iovcnt,
 		.offset = r->offset,
+		.len = r->len,
 	};
+	if (f->aio.op == AIO_WRITE_ZEROES) {
+		f->aio.iov = NULL;
+		f->aio.iovcnt = 0;
+	}
+	if (dio == BLK_DIO_BOUNCE && !blk_bounce(b, f)) {
+		free(f);
+		return VIRTIO_BLK_S_IOERR;
+	}
 	aio_submit(b->aio, &f->aio);
-	return true;
+	return VIRTIO_BLK_S_OK;
+}
+
+static const char *blk_op_name(uint32_t type)
+{
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		return "read";
+	case VIRTIO_BLK_T_OUT:
+		return "write";
+	case VIRTIO_BLK_T_FLUSH:
+		return "flush";
+	default:
+		return "write-zeroes";
+	}
 }
 
 static void blk_io_done(void *ctx, struct aio_req *a)
@@ -381,8 +467,17 @@ static void blk_io_done(void *ctx, struct aio_req *a)
 	struct blk_inflight *f = (struct blk_inflight *)a;
 	uint64_t want = f->req.type == VIRTIO_BLK_T_FLUSH ? 0 : f->req.len;
 
-	if (a->result < 0 || (uint64_t)a->result != want)
+	/* Logged; and after a failed write, every flush fails: its data
+	 * may be gone although this fdatasync succeeded. */
+	if (!blk_errors_complete(&b->errors, blk_op_name(f->req.type),
+				 f->req.offset, a->result, want)) {
 		f->req.status = VIRTIO_BLK_S_IOERR;
+	} else if (f->bounce && f->req.type == VIRTIO_BLK_T_IN) {
+		blk_request_copy_in(&f->req, f->bounce);
+	}
+	if (f->bounce)
+		b->bounce_bytes -= f->req.len;
+	free(f->bounce);
 	if (!(b->queues_completed & (1u << f->queue))) {
 		b->queues_completed |= 1u << f->queue;
 		b->old_used[f->queue] =
@@ -395,8 +490,11 @@ static void blk_io_done(void *ctx, struct aio_req *a)
 /* At teardown, with the VM gone: nobody to answer. */
 static void blk_io_discard(void *ctx, struct aio_req *a)
 {
+	struct blk_inflight *f = (struct blk_inflight *)a;
+
 	(void)ctx;
-	free(a);
+	free(f->bounce);
+	free(f);
 }
 
 /* The I/O thread's side of completions: used entries, then interrupts. */
@@ -429,9 +527,9 @@ static void blk_queue_notify(void *dev, struct virtio_pci *vp, unsigned int q)
 			break;
 		}
 		if (r.status == VIRTIO_BLK_S_OK && blk_is_async(b, &r)) {
-			if (blk_start_io(b, q, &r))
+			r.status = blk_start_io(b, q, &r);
+			if (r.status == VIRTIO_BLK_S_OK)
 				continue;
-			r.status = VIRTIO_BLK_S_IOERR;
 		}
 		blk_serve_now(b, &r);
 		blk_complete(b, q, &r, b->chain.head);
@@ -452,19 +550,22 @@ static void blk_device_reset(void *dev)
 
 	if (b->aio)
 		aio_drain(b->aio, blk_io_done, b);
+	/* The guest starts over: its flushes cover what it writes now. */
+	blk_errors_reset(&b->errors);
 }
 
 static void *blk_create(struct vm *vm, const struct dev_config *dc)
 {
 	unsigned int devfn = dc->slot << 3 | dc->func;
 	struct virtio_blk *b = calloc(1, sizeof(*b));
-	unsigned int queues = vm->cfg.cpus;
+	unsigned int queues = vm_cpu_count(vm);
 
 	if (!b)
 		return NULL;
 	b->fd = -1;
 	if (blk_parse(dc, &b->opt) < 0 || blk_open(b) < 0)
 		goto fail;
+	blk_errors_init(&b->errors, b->opt.path);
 	if (queues > BLK_MAX_QUEUES)
 		queues = BLK_MAX_QUEUES;
 	b->ops = (struct virtio_device_ops){
@@ -527,8 +628,9 @@ static void blk_destroy(void *state)
 	aio_drain(b->aio, blk_io_discard, b);
 	aio_destroy(b->aio);
 	/* Acknowledged writes reach the disk before the lock is let go. */
-	if (!b->opt.ro)
-		fdatasync(b->fd);
+	if (!b->opt.ro && fdatasync(b->fd) < 0)
+		log_error("virtio-blk %s: fdatasync: %s", b->opt.path,
+			  strerror(errno));
 	close(b->fd);
 	free(b);
 }
@@ -557,3 +659,4 @@ const struct device_class virtio_blk_class = {
 	.destroy = blk_destroy,
 	.state = virtio_device_state,
 };
+DEVICE_REGISTER(virtio_blk_class);

@@ -7,13 +7,17 @@
  * One client per port at a time; the guest is told when one connects or
  * goes (PORT_OPEN). Host-to-guest data moves only as fast as the guest
  * posts buffers: the socket, or the terminal, is not read meanwhile.
- * Guest output to a port without a client is dropped, and a client that
- * stops reading for CLIENT_SEND_TIMEOUT_S is disconnected, so a stuck
- * client never holds up the guest or the VMM.
+ * Guest output to a port without a client is dropped. Clients are
+ * non-blocking, and guest output is held, not copied: a port writes one
+ * guest buffer at a time to its client and gives it back once all of it
+ * is sent. A slow client therefore slows its port down; a stuck one stops
+ * it (the guest's buffers wait in its transmit queue, and the guest's
+ * writes to that port block or fail with EAGAIN) until the client reads
+ * again or goes, when what it had not taken is dropped. Nothing else
+ * waits: not the vCPUs, not the other ports, not the device's thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +29,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../base/log.h"
+#include "../base/unix_socket.h"
 #include "../core/device.h"
-#include "../core/log.h"
-#include "../core/vm.h"
+#include "../core/vm_device.h"
 #include "virtio_pci.h"
 
 #define VIRTIO_ID_CONSOLE 3
@@ -40,7 +45,6 @@
 #define CON_CTRL_TX 3
 #define CON_CONFIG_SIZE 12
 #define CON_PENDING_MAX 64
-#define CLIENT_SEND_TIMEOUT_S 5
 #define TERM_BUF 4096
 
 /* Control messages: le32 id, le16 event, le16 value. */
@@ -61,6 +65,11 @@ struct con_port {
 	char name[CON_NAME_MAX + 1];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int listen_fd, client_fd;
+	struct unix_refusals refusals; /* the device thread's */
+	/* Guest output on its way to the client: one chain, held. */
+	struct vq_chain *tx;
+	bool tx_held;
+	uint64_t tx_done; /* bytes of it sent */
 };
 
 struct con_msg {
@@ -302,23 +311,36 @@ static void con_term_ready(void *dev, struct virtio_pci *vp, int fd)
 	con_term_rx(dev, vp);
 }
 
+static void con_port_tx(struct virtio_console *c, struct virtio_pci *vp,
+			unsigned int id, unsigned int q);
+
+/* The client has data for the guest, or room for what the guest sent. */
 static void con_client_ready(void *dev, struct virtio_pci *vp, int fd)
 {
 	struct virtio_console *c = dev;
 
 	for (unsigned int i = 1; i < CON_MAX_PORTS; i++) {
-		if (c->ports[i].client_fd == fd) {
-			con_port_rx(c, vp, &c->ports[i]);
-			return;
-		}
+		struct con_port *p = &c->ports[i];
+
+		if (p->client_fd != fd)
+			continue;
+		/* A stopped device keeps its chain until the reset. */
+		if (p->tx_held && virtio_pci_driver_ok(vp))
+			con_port_tx(c, vp, i, port_rx_queue(i) + 1);
+		else if (p->tx_held)
+			virtio_pci_watch_writable(vp, fd, false);
+		if (p->client_fd >= 0 && !p->rx_paused)
+			con_port_rx(c, vp, p);
+		return;
 	}
 }
 
 static void con_accept(void *dev, struct virtio_pci *vp, int fd)
 {
 	struct virtio_console *c = dev;
-	struct timeval tv = { .tv_sec = CLIENT_SEND_TIMEOUT_S };
-	int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	/* Neither reads nor sends ever block the I/O thread. */
+	int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	uid_t uid;
 
 	if (client < 0)
 		return;
@@ -327,13 +349,20 @@ static void con_accept(void *dev, struct virtio_pci *vp, int fd)
 
 		if (p->listen_fd != fd)
 			continue;
+		/*
+		 * Another user's client is closed unanswered: the port is
+		 * the guest's byte stream, with no room for a message.
+		 */
+		if (!unix_peer_allowed(client, &uid)) {
+			unix_log_refusal(&p->refusals, "virtio-console",
+					 p->path, uid);
+			close(client);
+			return;
+		}
 		if (p->client_fd >= 0) {
 			close(client); /* one client at a time */
 			return;
 		}
-		/* Reads never block the I/O thread; sends give up in time. */
-		fcntl(client, F_SETFL, O_NONBLOCK);
-		setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		p->client_fd = client;
 		p->rx_paused = false;
 		if (virtio_pci_watch_fd(vp, client, con_client_ready) < 0) {
@@ -349,30 +378,46 @@ static void con_accept(void *dev, struct virtio_pci *vp, int fd)
 	close(client);
 }
 
-/* Writes all of iov to a client; false when it must be let go. */
-static bool client_write(int fd, struct iovec *iov, int cnt)
+/*
+ * Sends what is left of the port's held chain: true when the chain is
+ * done with (sent, or dropped because the client went or there is none),
+ * false when the client has no room (it stays held; the client's
+ * writability brings the port back here).
+ */
+static bool con_tx_flush(struct virtio_console *c, struct virtio_pci *vp,
+			 struct con_port *p)
 {
-	while (cnt > 0) {
+	const struct vq_chain *ch = p->tx;
+
+	if (p->is_console) {
+		int cnt = vq_chain_iov(ch, false, 0, SIZE_MAX, c->iov);
+
+		for (int i = 0; i < cnt; i++)
+			chardev_write(&c->term_out, c->iov[i].iov_base,
+				      c->iov[i].iov_len);
+		return true;
+	}
+	while (p->client_fd >= 0 && p->tx_done < ch->readable) {
+		struct msghdr m = { .msg_iov = c->iov };
 		ssize_t n;
 
-		/* Blocking, with SO_SNDTIMEO: poll for room first. */
-		fcntl(fd, F_SETFL, 0);
-		n = writev(fd, iov, cnt);
-		fcntl(fd, F_SETFL, O_NONBLOCK);
+		m.msg_iovlen =
+			vq_chain_iov(ch, false, p->tx_done, SIZE_MAX, c->iov);
+		n = sendmsg(p->client_fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			p->tx_done += n;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			virtio_pci_watch_writable(vp, p->client_fd, true);
 			return false;
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			cnt--;
 		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
+		con_drop_client(c, vp, p); /* it went away */
 	}
+	if (p->client_fd >= 0)
+		virtio_pci_watch_writable(vp, p->client_fd, false);
 	return true;
 }
 
@@ -383,20 +428,20 @@ static void con_port_tx(struct virtio_console *c, struct virtio_pci *vp,
 	struct virtqueue *vq = virtio_pci_queue(vp, q);
 	uint16_t old_used = vq_used_idx(vq);
 	struct con_port *p = &c->ports[id];
-	int ret;
+	int ret = 0;
 
-	while ((ret = vq_pop(vq, &c->chain)) > 0) {
-		int cnt = vq_chain_iov(&c->chain, false, 0, SIZE_MAX, c->iov);
-
-		if (p->is_console) {
-			for (int i = 0; i < cnt; i++)
-				chardev_write(&c->term_out, c->iov[i].iov_base,
-					      c->iov[i].iov_len);
-		} else if (cnt && p->client_fd >= 0 &&
-			   !client_write(p->client_fd, c->iov, cnt)) {
-			con_drop_client(c, vp, p);
+	for (;;) {
+		if (!p->tx_held) {
+			ret = vq_pop(vq, p->tx);
+			if (ret <= 0)
+				break;
+			p->tx_held = true;
+			p->tx_done = 0;
 		}
-		vq_push(vq, c->chain.head, 0);
+		if (!con_tx_flush(c, vp, p))
+			break;
+		p->tx_held = false;
+		vq_push(vq, p->tx->head, 0);
 	}
 	if (ret < 0)
 		virtio_pci_fail(vp, vq_error_str(ret));
@@ -506,19 +551,24 @@ static void con_device_reset(void *dev)
 		if (p->rx_paused && c->vp && p->client_fd >= 0)
 			virtio_pci_watch_pause(c->vp, p->client_fd, false);
 		p->rx_paused = false;
+		/* A held chain belongs to the rings the driver reset. */
+		if (p->tx_held && c->vp && p->client_fd >= 0)
+			virtio_pci_watch_writable(c->vp, p->client_fd, false);
+		p->tx_held = false;
 	}
 }
 
-/* A listener at path; a stale socket left by a dead VMM is replaced. */
+/*
+ * A listener at path, mode 0600 whatever the umask (unix_socket.h); a
+ * stale socket left by a dead VMM is replaced.
+ */
 static int con_listen(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd;
 
 	strcpy(a.sun_path, path);
-	if (fd < 0)
-		return -1;
 	if (lstat(path, &st) == 0) {
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		bool live = S_ISSOCK(st.st_mode) && probe >= 0 &&
@@ -531,17 +581,13 @@ static int con_listen(const char *path)
 			log_error("virtio-console %s: %s", path,
 				  live ? "another process listens there"
 				       : "exists and is not a socket");
-			close(fd);
 			return -1;
 		}
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(fd, 1) < 0) {
+	fd = unix_listen_private(path, 1);
+	if (fd < 0)
 		log_error("virtio-console %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
 	return fd;
 }
 
@@ -557,6 +603,7 @@ static void con_free(struct virtio_console *c)
 			close(p->listen_fd);
 			unlink(p->path);
 		}
+		free(p->tx);
 	}
 	if (c->term_fd >= 0)
 		close(c->term_fd);
@@ -578,14 +625,16 @@ static void *con_create(struct vm *vm, const struct dev_config *dc)
 	c->term_fd = -1;
 	for (unsigned int i = 0; i < CON_MAX_PORTS; i++)
 		c->ports[i].listen_fd = c->ports[i].client_fd = -1;
+	for (unsigned int i = 0; i < CON_MAX_PORTS; i++) {
+		c->ports[i].tx = malloc(sizeof(*c->ports[i].tx));
+		if (!c->ports[i].tx)
+			goto fail;
+	}
 	if (con_parse(dc, &o) < 0)
 		goto fail;
 	/* Port 0 is the console, for the first device, if asked for. */
-	if (vm->cfg.console == CONSOLE_VIRTIO && !vm->console_taken &&
-	    vm->console) {
-		vm->console_taken = true;
+	if (vm_claim_console(vm, &c->term_out)) {
 		c->ports[0].exists = c->ports[0].is_console = true;
-		console_chardev(vm->console, &c->term_out);
 		c->term_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (c->term_fd < 0)
 			goto fail;
@@ -624,7 +673,7 @@ static void *con_create(struct vm *vm, const struct dev_config *dc)
 	if (c->term_fd >= 0) {
 		if (virtio_pci_watch_fd(c->vp, c->term_fd, con_term_ready) < 0)
 			goto fail;
-		console_set_sink(vm->console, con_term_sink, c);
+		vm_console_set_sink(vm, con_term_sink, c);
 	}
 	return c;
 fail:
@@ -657,6 +706,7 @@ const struct device_class virtio_console_class = {
 	.name = "virtio-console",
 	.help = "serial ports on Unix sockets; hvc0 with -o console=virtio",
 	.bus = DEV_BUS_PCI,
+	.flags = DEVICE_CONSOLE,
 	.opts = con_opts,
 	.check = con_check,
 	.create = con_create,
@@ -665,3 +715,4 @@ const struct device_class virtio_console_class = {
 	.destroy = con_destroy,
 	.state = virtio_device_state,
 };
+DEVICE_REGISTER(virtio_console_class);

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/log.h"
 #include "../core/device.h"
-#include "../core/log.h"
-#include "../core/vm.h"
+#include "../core/vm_device.h"
 #include "../net/net_backend.h"
 #include "net_buffers.h"
 #include "virtio_pci.h"
@@ -478,7 +478,7 @@ static void *net_create(struct vm *vm, const struct dev_config *dc)
 	if (net_parse(dc, &o) < 0)
 		goto fail;
 	/* A pair per vCPU where the tap has the queues for it. */
-	n->be = o.tap ? net_tap_create(o.ifname, vm->cfg.cpus)
+	n->be = o.tap ? net_tap_create(o.ifname, vm_cpu_count(vm))
 		      : net_slirp_create(&o.slirp);
 	if (!n->be)
 		goto fail;
@@ -605,3 +605,4 @@ const struct device_class virtio_net_class = {
 	.state = virtio_device_state,
 	.control = net_control,
 };
+DEVICE_REGISTER(virtio_net_class);

@@ -25,10 +25,17 @@ struct virtio_device_ops {
 	unsigned int config_size;
 	/*
 	 * The driver made buffers available on queue q. Runs on the device's
-	 * I/O thread with the transport's lock held, so a reset waits for it.
+	 * I/O thread, holding the device's lock (not the registers' lock: a
+	 * vCPU's register access never waits for it), so a reset waits for
+	 * it. It must not block on a backend: vCPUs do not wait for it, but
+	 * the device's other work and a driver's reset do.
 	 */
 	void (*queue_notify)(void *dev, struct virtio_pci *vp, unsigned int q);
-	/* The driver reset the device (status 0, or a VM reset). */
+	/*
+	 * The driver reset the device (status 0, or a VM reset): on the I/O
+	 * thread (or, for a VM reset, the main thread) with the device's
+	 * lock held, before the queues are reset; status reads 0 only after.
+	 */
 	void (*reset)(void *dev);
 };
 
@@ -43,9 +50,11 @@ void virtio_pci_reset(struct virtio_pci *vp);
 
 /*
  * Another file descriptor for the device's I/O thread (a backend's
- * completions or input): fn runs there, with the transport's lock held,
- * while fd is readable, so it must consume what made it readable or pause
- * the watch. At most VIRTIO_PCI_MAX_WATCHES per device; returns -1 beyond.
+ * completions or input): fn runs there, with the device's lock held,
+ * while fd is readable (or writable, if asked for), so it must consume
+ * what made it ready or pause the watch. At most VIRTIO_PCI_MAX_WATCHES
+ * per device; returns -1 beyond. The watch functions may be called from
+ * fn or any other thread.
  */
 #define VIRTIO_PCI_MAX_WATCHES 16
 typedef void (*virtio_watch_fn)(void *dev, struct virtio_pci *vp, int fd);
@@ -54,6 +63,8 @@ int virtio_pci_watch_fd(struct virtio_pci *vp, int fd, virtio_watch_fn fn);
 void virtio_pci_unwatch_fd(struct virtio_pci *vp, int fd);
 /* Stops or restarts watching fd (e.g. while a receive queue is full). */
 void virtio_pci_watch_pause(struct virtio_pci *vp, int fd, bool paused);
+/* Also runs fn while fd is writable (a client that had no room), or not. */
+void virtio_pci_watch_writable(struct virtio_pci *vp, int fd, bool on);
 /* The driver has set DRIVER_OK and the device has not failed. */
 bool virtio_pci_driver_ok(struct virtio_pci *vp);
 /* "reset", "initialising", "driver-ok" or "needs-reset". */

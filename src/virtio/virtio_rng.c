@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-rng (the entropy device, type 4): fills every buffer the driver
- * offers with bytes from the host's getrandom().
+ * offers with bytes from the host's getrandom(), at most RNG_MAX_REQUEST
+ * bytes a request (the rest of a larger buffer is left unwritten, and
+ * the length written says so), so one request cannot keep the I/O
+ * thread busy for long.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "../base/log.h"
 #include "../core/device.h"
-#include "../core/log.h"
 #include "virtio_pci.h"
 
 #define VIRTIO_ID_RNG 4
 #define RNG_QUEUE_SIZE 256
+#define RNG_MAX_REQUEST 65536
 
 struct virtio_rng {
 	struct virtio_pci *vp;
@@ -44,15 +48,24 @@ static void rng_queue_notify(void *opaque, struct virtio_pci *vp,
 	int ret;
 
 	while ((ret = vq_pop(vq, &rng->chain)) > 0) {
-		uint32_t written = 0;
+		size_t written = 0;
 
-		for (unsigned int i = 0; i < rng->chain.count; i++) {
+		for (unsigned int i = 0;
+		     i < rng->chain.count && written < RNG_MAX_REQUEST; i++) {
 			struct vq_seg *s = &rng->chain.seg[i];
+			size_t len = s->len, got;
 
-			if (s->device_writable)
-				written += rng_fill(s->host, s->len);
+			if (!s->device_writable)
+				continue;
+			if (len > RNG_MAX_REQUEST - written)
+				len = RNG_MAX_REQUEST - written;
+			/* What was written is one run from the start. */
+			got = rng_fill(s->host, len);
+			written += got;
+			if (got < len)
+				break;
 		}
-		vq_push(vq, rng->chain.head, written);
+		vq_push(vq, rng->chain.head, (uint32_t)written);
 	}
 	if (ret < 0) {
 		virtio_pci_fail(vp, vq_error_str(ret));
@@ -113,3 +126,4 @@ const struct device_class virtio_rng_class = {
 	.destroy = rng_destroy,
 	.state = virtio_device_state,
 };
+DEVICE_REGISTER(virtio_rng_class);

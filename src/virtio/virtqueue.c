@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "../core/bus.h"
+#include "../base/bus.h"
 #include "virtqueue.h"
 
 #define DESC_SIZE 16

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../core/guest_ram.h"
+#include "../base/guest_ram.h"
 
 #define VQ_MAX_SIZE 32768
 /*

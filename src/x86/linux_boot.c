@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/bus.h"
-#include "../core/log.h"
+#include "../base/bus.h"
+#include "../base/log.h"
 #include "e820.h"
 #include "layout.h"
 #include "linux_boot.h"

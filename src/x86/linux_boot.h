@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/guest_ram.h"
+#include "../base/guest_ram.h"
 #include "../hv/hv_x86.h"
 
 /* What the setup header of a bzImage says (Documentation/x86/boot.rst). */

@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "../core/log.h"
+#include "../base/log.h"
 #include "../core/vm.h"
 #include "../devices/acpi_pm.h"
 #include "../devices/i8042_reset.h"

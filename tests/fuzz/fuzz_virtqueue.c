@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/guest_ram.h"
+#include "base/guest_ram.h"
 #include "virtio/virtqueue.h"
 
 /* Two regions of 32 KiB at 0 and 0x10000; [0x8000, 0x10000) is a hole. */

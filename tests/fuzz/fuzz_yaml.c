@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "core/config.h"
-#include "core/log.h"
 
 static char *canonical(const struct vm_config *cfg)
 {

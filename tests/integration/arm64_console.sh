@@ -10,6 +10,10 @@
 # full line (tests/run-arm64 builds one with aarch64-linux-gnu-gcc).
 #
 # usage: arm64_console.sh KERNEL INITRD LOGDIR
+#
+# The results a passing run reports (tests/lib/report.sh: the harness
+# fails each one missing, and the script's exit status as script-NAME):
+# expects: arm64-console-port arm64-console-virtio
 . "$(dirname "$0")/../lib/guest-arm64.sh"
 
 work=$(mktemp -d)

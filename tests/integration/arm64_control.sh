@@ -5,6 +5,11 @@
 # Runs inside the arm64 L1 (tests/run-arm64), with L1's busybox sh.
 #
 # usage: arm64_control.sh KERNEL INITRD LOGDIR
+#
+# The results a passing run reports (tests/lib/report.sh: the harness
+# fails each one missing, and the script's exit status as script-NAME):
+# expects: arm64-yaml arm64-control-status arm64-control-pause
+# expects: arm64-control-quit arm64-control-powerdown
 . "$(dirname "$0")/../lib/guest-arm64.sh"
 
 ctl=${SCORPICTL:-scorpictl-arm64}

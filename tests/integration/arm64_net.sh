@@ -8,6 +8,10 @@
 # side uses only what busybox has (httpd, nc).
 #
 # usage: arm64_net.sh KERNEL INITRD LOGDIR
+#
+# The results a passing run reports (tests/lib/report.sh: the harness
+# fails each one missing, and the script's exit status as script-NAME):
+# expects: arm64-net-slirp arm64-net-tap
 . "$(dirname "$0")/../lib/guest-arm64.sh"
 
 work=$(mktemp -d)

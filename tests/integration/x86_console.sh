@@ -4,6 +4,10 @@
 # console is hvc0 on Scorpi's stdout, and poweroff still ends with 0.
 #
 # usage: x86_console.sh SCORPI KERNEL INITRD LOGDIR
+#
+# The results a passing run reports (tests/lib/report.sh: the harness
+# fails each one missing, and the script's exit status as script-NAME):
+# expects: console-port console-virtio
 set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
@@ -15,6 +19,7 @@ run console-port -c 2 -s 3,virtio-console,port=ping:"$sock" -- console-port &
 vm=$!
 for _ in $(seq 1 "$limit"); do
 	grep -q "guest: port /dev/vport" "$log" 2>/dev/null && break
+	kill -0 "$vm" 2>/dev/null || break # it ended: no port to wait for
 	sleep 1
 done
 reply=$(python3 - "$sock" <<-'PY'
@@ -57,3 +62,4 @@ expect_exit console-virtio 0 "$rc" "$log" &&
 	expect_grep console-virtio "guest: init reached, CPUs online: 0-1" "$log" &&
 	expect_grep console-virtio "guest: date [0-9]+" "$log" &&
 	report_ok console-virtio
+exit 0

@@ -5,6 +5,13 @@
 # tests/run runs it inside the nested L1 where the host has none.
 #
 # usage: x86_control.sh SCORPI KERNEL INITRD LOGDIR
+#
+# The results a passing run reports (tests/lib/report.sh: the harness
+# fails each one missing, and the script's exit status as script-NAME):
+# expects: yaml-same-description yaml-boot stats-file control-socket-mode
+# expects: control-status control-devices control-stats control-pause
+# expects: control-resume control-resume-running control-garbage control-reset
+# expects: control-quit control-powerdown control-hostfwd api-two-vms
 set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
@@ -12,35 +19,6 @@ bin=$(dirname "$scorpi")
 ctl=$bin/scorpictl
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-
-# start NAME [SCORPI ARGS...] -- GUEST_TEST: boots in the background;
-# $vm_pid is the VMM.
-start()
-{
-	local name=$1
-	shift
-	local args=()
-	while [ "$1" != -- ]; do
-		args+=("$1")
-		shift
-	done
-	timeout -k 10 "$limit" "$scorpi" "${args[@]}" -o console=stdio \
-		-k "$kernel" -i "$initrd" \
-		-a "console=ttyS0 quiet scorpi.test=$2 ${EXTRA_CMDLINE:-}" \
-		"vm-$name" </dev/null >"$logs/$name.log" 2>&1 &
-	vm_pid=$!
-}
-
-# wait_for LOG PATTERN: until the guest printed it, or the VMM is gone.
-wait_for()
-{
-	for _ in $(seq 1 "$limit"); do
-		grep -qE -- "$2" "$1" && return 0
-		kill -0 "$vm_pid" 2>/dev/null || return 1
-		sleep 1
-	done
-	return 1
-}
 
 # finish NAME WANT: waits for the VMM and checks its exit status.
 finish()
@@ -101,7 +79,7 @@ fi
 sock=$tmp/ticker.sock
 start ctl-ticker -c 2 -s 5,virtio-rnd,id=rng0 -l "$sock" -- ticker
 if ! wait_for "$logs/ctl-ticker.log" 'guest: tick 3'; then
-	report_fail control-socket "the guest never ticked"
+	report_fail control-status "the guest never ticked"
 	tail -n 20 "$logs/ctl-ticker.log" | sed 's/^/    | /'
 else
 	mode=$(stat -c %a "$sock")
@@ -149,7 +127,9 @@ else
 		fi
 		"$ctl" "$sock" resume
 		if wait_for "$logs/ctl-ticker.log" "guest: tick $((n2 + 1)) "; then
-			after_time=$(grep "guest: tick $n2 " "$logs/ctl-ticker.log" |
+			# Tick n2 may have read the clock before the pause and
+			# printed after it; tick n2 + 1 read it after the resume.
+			after_time=$(grep "guest: tick $((n2 + 1)) " "$logs/ctl-ticker.log" |
 				tr -d '\r' | awk '{print $4}')
 			# Six seconds paused: the clock shows them.
 			if [ $((after_time - before_time)) -ge 6 ]; then
@@ -281,13 +261,15 @@ else
 	kill "$vm_pid" 2>/dev/null
 fi
 
-# 5. libscorpi: two VMs in one process, at the same time.
+# 5. libscorpi: two VMs in one process, at the same time. boot-vms ends
+# with the first failing VM's status.
+# A triple fault under the nested L1 boots them once more
+# (nested_triple_fault in tests/lib/guest.sh).
 for _ in 1 2; do
 	timeout -k 10 "$limit" "$bin/examples/boot-vms" "$kernel" "$initrd" \
 		"console=ttyS0 quiet scorpi.test=date" 2 </dev/null \
 		>"$logs/api-two-vms.log" 2>&1
 	rc=$?
-	# boot-vms ends with the first failing VM's status.
 	nested_triple_fault api-two-vms "$rc" "$logs/api-two-vms.log" || break
 done
 expect_exit api-two-vms 0 "$rc" "$logs/api-two-vms.log" &&

@@ -3,35 +3,38 @@
 # /dev/kvm: tests/run runs it inside the nested L1 where the host has none.
 #
 # usage: x86_guest.sh SCORPI KERNEL INITRD LOGDIR
+#
+# The results a passing run reports (tests/lib/report.sh: the harness
+# fails each one missing, and the script's exit status as script-NAME):
+# expects: smp-1 smp-2 smp-4 guest-date reboot reboot-exit reset-kbd reset-cf9
+# expects: virtio-rng-msix virtio-rng-intx virtio-blk blk-lock blk-mq uart-flood
+# expects: triple-fault sigTERM sigINT terminal-poweroff terminal-signal
+# expects: no-kvm-permission
 set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
 # SMP: init is reached with every vCPU online, the guest's clock (kvmclock
-# and the CMOS RTC) agrees with the host's, and poweroff exits 0.
-for cpus in 1 2 4; do
-	name=smp-$cpus
-	run "$name" -c "$cpus" -m 256M -- date
-	rc=$?
-	expect_exit "$name" 0 "$rc" "$logs/$name.log" || continue
-	online=$(( cpus - 1 ))
-	[ "$online" = 0 ] && want="0" || want="0-$online"
-	expect_grep "$name" "init reached, CPUs online: $want, count $cpus\b" \
-		"$logs/$name.log" || continue
-	report_ok "$name"
-done
+# and the CMOS RTC) agrees with the host's, and poweroff exits 0. One vCPU
+# here; two and four are checked on the boots of the rng and blk tests
+# below (expect_smp), which need no boot of their own.
+# The host's time as the "guest: date" line arrives, for guest-date below.
+run_seen smp-1 "guest: date [0-9]" -c 1 -m 256M -- date
+rc=$?
+expect_exit smp-1 0 "$rc" "$logs/smp-1.log" && expect_smp smp-1 1 0 "$logs/smp-1.log"
 
-now=$(date +%s)
+# The guest's clock and RTC as it printed them, against the host's clock
+# as that line arrived (run_seen; both clocks are L1's under the nested
+# L1): within a minute (the issue's bound), for the clock and the RTC.
+now=$(cat "$logs/smp-1.seen" 2>/dev/null)
 times=$(tr -d '\r' <"$logs/smp-1.log" |
-	sed -n 's/.*guest: date \([0-9]*\) rtc \([0-9]*\).*/\1 \2/p')
+	sed -n 's/.*guest: date \([0-9]*\) rtc \([0-9]*\).*/\1 \2/p' | head -n 1)
 gdate=${times% *} grtc=${times#* }
-# The log was written moments ago: the guest's times must be within a
-# minute of the host's (the issue's bound), for the clock and the RTC.
-if [ -n "${gdate:-}" ] && [ -n "${grtc:-}" ] &&
+if [ -n "${now:-}" ] && [ -n "${gdate:-}" ] && [ -n "${grtc:-}" ] &&
 	[ $(( now - gdate )) -lt 60 ] && [ $(( gdate - now )) -lt 60 ] &&
 	[ $(( now - grtc )) -lt 60 ] && [ $(( grtc - now )) -lt 60 ]; then
 	report_ok guest-date
 else
-	report_fail guest-date "guest date '${gdate:-}' rtc '${grtc:-}', host $now"
+	report_fail guest-date "guest date '${gdate:-}' rtc '${grtc:-}', host '${now:-}' as the line arrived"
 fi
 
 # Reboot, then poweroff: the VM resets in place and boots a second time;
@@ -73,6 +76,7 @@ for mode in msix intx; do
 	EXTRA_CMDLINE=$extra run "$name" -c 2 -s 0,hostbridge -s 5,virtio-rnd \
 		-- rng
 	rc=$?
+	[ "$mode" = msix ] && expect_smp smp-2 2 "$rc" "$logs/$name.log"
 	expect_exit "$name" 0 "$rc" "$logs/$name.log" || continue
 	expect_grep "$name" "guest: hwrng virtio_rng" "$logs/$name.log" ||
 		continue
@@ -101,11 +105,12 @@ disks=$(mktemp -d)
 truncate -s 64M "$disks/disk.img"
 head -c 8M /dev/urandom >"$disks/seed.img"
 seed_md5=$(md5sum <"$disks/seed.img" | cut -d' ' -f1)
-run virtio-blk -c 2 \
+run virtio-blk -c 4 \
 	-s 3,virtio-blk,"$disks/disk.img",serial=scorpi-disk0,aio=threads \
 	-s 4,virtio-blk,"$disks/seed.img",ro -- blk
 rc=$?
 log=$logs/virtio-blk.log
+expect_smp smp-4 4 "$rc" "$log"
 if expect_exit virtio-blk 0 "$rc" "$log" &&
 	expect_grep virtio-blk "guest: vda size 131072 ro 0 serial scorpi-disk0" "$log" &&
 	expect_grep virtio-blk "guest: vdb size 16384 ro 1" "$log" &&
@@ -133,11 +138,18 @@ wait_sleeping "$logs/blk-holder.log" "$holder"
 timeout -k 10 "$limit" "$scorpi" -s 3,virtio-blk,"$disks/disk.img" \
 	-k "$kernel" vm-second </dev/null >"$logs/blk-lock.log" 2>&1
 rc=$?
-kill -TERM "$holder" 2>/dev/null
-wait "$holder"
 expect_exit blk-lock 1 "$rc" "$logs/blk-lock.log" &&
 	expect_grep blk-lock "disk.img: locked by process $holder \(scorpi\)" \
 		"$logs/blk-lock.log" && report_ok blk-lock
+
+# SIGTERM stops the VM cleanly with exit status 4 (the holder above, so
+# that it needs no boot of its own); SIGINT the same, below.
+kill -TERM "$holder" 2>/dev/null
+wait "$holder"
+rc=$?
+expect_exit sigTERM 4 "$rc" "$logs/blk-holder.log" &&
+	expect_grep sigTERM "stopped by the host" "$logs/blk-holder.log" &&
+	report_ok sigTERM
 rm -rf "$disks"
 
 # 256 MiB over MQ with 2 vCPUs: two writers, one per vCPU, with O_DIRECT;
@@ -168,15 +180,20 @@ if expect_exit blk-mq 0 "$rc" "$log"; then
 fi
 rm -rf "$disks"
 
-# Full-speed serial output: every line arrives, once, in order.
-run uart-flood -- flood
+# Full-speed serial output: every line arrives, once, in order. Each byte
+# the guest sends is an exit to the VMM; under the nested L1 one costs
+# milliseconds of emulation, and 20000 lines took most of the 600 s hang
+# guard there, so the nested run sends 2000 (still over 700 FIFO refills).
+lines=20000
+[ "${SCORPI_IN_L1:-}" = 1 ] && lines=2000
+EXTRA_CMDLINE="scorpi.lines=$lines" run uart-flood -- flood
 rc=$?
 if expect_exit uart-flood 0 "$rc" "$logs/uart-flood.log"; then
 	tr -d '\r' <"$logs/uart-flood.log" | grep -E '^[0-9]+$' >"$logs/flood.lines"
-	if seq 1 20000 | cmp -s - "$logs/flood.lines"; then
+	if seq 1 "$lines" | cmp -s - "$logs/flood.lines"; then
 		report_ok uart-flood
 	else
-		report_fail uart-flood "console lines differ from seq 1 20000 ($(wc -l <"$logs/flood.lines") lines)"
+		report_fail uart-flood "console lines differ from seq 1 $lines ($(wc -l <"$logs/flood.lines") lines)"
 	fi
 fi
 
@@ -205,21 +222,18 @@ expect_exit triple-fault 3 "$rc" "$logs/triple-fault.log" &&
 	expect_grep triple-fault "rip [0-9a-f]{16} rflags" "$logs/triple-fault.log" &&
 	report_ok triple-fault
 
-# SIGTERM and SIGINT stop the VM cleanly with exit status 4.
-for sig in TERM INT; do
-	name=sig$sig
-	timeout -k 10 "$limit" "$scorpi" -o console=stdio -k "$kernel" \
-		-i "$initrd" -a "console=ttyS0 quiet scorpi.test=sleep" \
-		"vm-$name" </dev/null >"$logs/$name.log" 2>&1 &
-	pid=$!
-	wait_sleeping "$logs/$name.log" "$pid"
-	kill -s "$sig" "$pid"
-	wait "$pid"
-	rc=$?
-	expect_exit "$name" 4 "$rc" "$logs/$name.log" &&
-		expect_grep "$name" "stopped by the host" "$logs/$name.log" &&
-		report_ok "$name"
-done
+# SIGINT stops the VM cleanly with exit status 4.
+timeout -k 10 "$limit" "$scorpi" -o console=stdio -k "$kernel" \
+	-i "$initrd" -a "console=ttyS0 quiet scorpi.test=sleep" \
+	vm-sigINT </dev/null >"$logs/sigINT.log" 2>&1 &
+pid=$!
+wait_sleeping "$logs/sigINT.log" "$pid"
+kill -s INT "$pid"
+wait "$pid"
+rc=$?
+expect_exit sigINT 4 "$rc" "$logs/sigINT.log" &&
+	expect_grep sigINT "stopped by the host" "$logs/sigINT.log" &&
+	report_ok sigINT
 
 # The terminal comes back as it was, after poweroff and after a signal.
 if command -v script >/dev/null; then
@@ -255,6 +269,9 @@ if command -v script >/dev/null; then
 			report_ok "$name"
 		fi
 	done
+else
+	report_fail terminal-poweroff "no script(1) here (util-linux)"
+	report_fail terminal-signal "no script(1) here (util-linux)"
 fi
 
 # No permission on /dev/kvm: a clear line, exit 1.
@@ -269,5 +286,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		expect_grep no-kvm-permission "no permission on /dev/kvm" \
 			"$logs/noperm.log" && report_ok no-kvm-permission
 	rm -rf "$readable"
+else
+	report_fail no-kvm-permission "needs root and setpriv(1) (tests/run runs as root)"
 fi
 exit 0

@@ -142,6 +142,8 @@ assets_build_l1()
 		echo fs/fscache/fscache.ko
 		echo fs/9p/9p.ko
 		echo drivers/net/tun.ko
+		# The script's terminal, hvc0 (tests/lib/l1.sh says why).
+		echo drivers/char/virtio_console.ko
 	} | assets_add_modules "$root"
 	cp "$ASSETS_SRC/lib/l1-init" "$root/init"
 	chmod 755 "$root/init"
@@ -168,7 +170,10 @@ assets_build_l2()
 	cp "$ASSETS_SRC/guest/init" "$root/init"
 	chmod 755 "$root/init"
 	# Test programs built with Scorpi (static), where they have been built.
-	[ -x "$ASSET_GUEST_TOOL" ] && cp "$ASSET_GUEST_TOOL" "$root/bin/"
+	local tool
+	for tool in $ASSET_GUEST_TOOLS; do
+		[ -x "$tool" ] && cp "$tool" "$root/bin/"
+	done
 	assets_pack "$root" "$ASSET_L2_INITRD"
 	rm -rf "$root"
 }
@@ -204,9 +209,11 @@ assets_prepare()
 		"$ASSETS_SRC/lib/assets.sh"; then
 		assets_build_l1
 	fi
-	ASSET_GUEST_TOOL=$ASSETS_SRC/../build/tests/virtio-misbehave
+	ASSET_GUEST_TOOLS="$ASSETS_SRC/../build/tests/virtio-misbehave
+		$ASSETS_SRC/../build/tests/blk-journal"
+	# shellcheck disable=SC2086 # a list of paths without spaces
 	if assets_stale "$ASSET_L2_INITRD" "$ASSETS_SRC/guest/init" \
-		"$ASSETS_SRC/lib/assets.sh" "$ASSET_GUEST_TOOL"; then
+		"$ASSETS_SRC/lib/assets.sh" $ASSET_GUEST_TOOLS; then
 		assets_build_l2
 	fi
 	export ASSET_KERNEL ASSET_MODULES ASSET_BUSYBOX ASSET_L1_INITRD \

@@ -6,8 +6,8 @@ deps_install()
 	local want=(gcc meson ninja-build pkg-config cpio acpica-tools
 		python3 util-linux bsdutils
 		clang libclang-rt-14-dev ca-certificates libslirp-dev
-		libglib2.0-dev liburing-dev libyaml-dev libfdt-dev
-		device-tree-compiler)
+		libglib2.0-dev liburing-dev libyaml-dev libjansson-dev libfdt-dev
+		libseccomp-dev device-tree-compiler)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -6,9 +6,11 @@
 #
 # What guest.sh and report.sh are to the x86 scripts:
 #   run NAME SCORPI-ARGS... -- GUEST_TEST
+#   run_seen NAME PATTERN SCORPI-ARGS... -- GUEST_TEST
 #   wait_sleeping LOG PID
 #   report_ok NAME, report_fail NAME WHY...
 #   expect_exit NAME WANT GOT LOG, expect_grep NAME PATTERN FILE
+#   expect_smp NAME CPUS STATUS LOG (tests/lib/expect-smp.sh)
 # $scorpi is the arm64 scorpi ($SCORPI, default scorpi-arm64: L1's wrapper
 # around the host's build-arm64/scorpi); $EXTRA_CMDLINE, when set, goes on
 # the guest's kernel command line (set it, run, then clear it: an
@@ -66,6 +68,9 @@ expect_grep()
 	return 1
 }
 
+# expect_smp NAME CPUS STATUS LOG, as for the x86 scripts.
+. "$(dirname "$0")/../lib/expect-smp.sh"
+
 # run NAME [SCORPI ARGS...] -- GUEST_TEST: boots the guest with
 # scorpi.test=GUEST_TEST under the hang guard; the console goes to
 # $logs/NAME.log, scorpi's pid to $logs/NAME.pid. Returns scorpi's exit
@@ -101,6 +106,41 @@ run()
 	_run_pid=$!
 	echo "$_run_pid" >"$logs/$_run_name.pid"
 	wait "$_run_pid"
+}
+
+# run_seen NAME PATTERN [SCORPI ARGS...] -- GUEST_TEST: run, and L1's
+# clock (date +%s) when the console first showed a line matching PATTERN
+# (grep's basic regular expression) goes to $logs/NAME.seen, empty when
+# it never did. The log is looked at every 0.5 s while the VM runs, so
+# the time is that of the line's arrival, within a fraction of a second
+# (or of the VM's end, should it end between two looks): what a line
+# that carries the guest's clock is compared with.
+run_seen()
+{
+	_rs_name=$1 _rs_pattern=$2
+	shift 2
+	rm -f "$logs/$_rs_name.log" "$logs/$_rs_name.seen"
+	run "$_rs_name" "$@" &
+	_rs_pid=$!
+	line_time "$logs/$_rs_name.log" "$_rs_pattern" "$_rs_pid" \
+		>"$logs/$_rs_name.seen"
+	wait "$_rs_pid"
+}
+
+# line_time LOG PATTERN PID: L1's time when LOG first had a line matching
+# PATTERN, looking every 0.5 s while PID runs; nothing if the line never
+# came.
+line_time()
+{
+	while kill -0 "$3" 2>/dev/null; do
+		if grep -q -- "$2" "$1" 2>/dev/null; then
+			date +%s
+			return 0
+		fi
+		sleep 0.5 2>/dev/null || sleep 1
+	done
+	grep -q -- "$2" "$1" 2>/dev/null && date +%s
+	return 0
 }
 
 # wait_sleeping LOG PID: until the guest of PID says it is idle (the

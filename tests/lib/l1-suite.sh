@@ -10,6 +10,8 @@
 # is the safety net for whatever else the emulator may do: neither kind
 # of loss is a fault of the code under test, and neither ends by itself.
 
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+
 # Kernel arguments for both L1s. No transparent huge pages: khugepaged is
 # one of the tasks seen stuck, and L1's speed does not depend on them. No
 # KASLR: the instruction pointers l1_watch records are then the same
@@ -44,19 +46,23 @@ l1_monitor()
 	PY
 }
 
-# l1_watch PID CONSOLE [MONITOR]: waits for the L1 QEMU of PID (started
-# under a timeout). Stops it when a CPU has been stuck for minutes, or
-# when its console has not grown for SCORPI_L1_SILENCE seconds (default
-# 720: longer than a test's own hang guard); what L1's CPUs were doing
-# then (from the QEMU monitor at MONITOR) goes to the console file.
-# Returns QEMU's exit status, or 124 when it stopped it.
+# l1_watch PID CONSOLE [MONITOR [KERNEL_LOG]]: waits for the L1 QEMU of
+# PID (started under a timeout). Stops it when a CPU has been stuck for
+# minutes (soft lockups on CONSOLE or KERNEL_LOG, where L1's kernel
+# writes apart from the script), or when CONSOLE has not grown for
+# SCORPI_L1_SILENCE seconds (default 900: longer than a test's own hang
+# guard, 600 s, and the checks around it, so that a guest that hangs
+# fails its own test and L1 goes on to the next); what L1's CPUs,
+# interrupt controllers and clock (jiffies, read twice) were doing then,
+# from the QEMU monitor at MONITOR, goes to CONSOLE.where. Returns QEMU's exit status, or 124 when it stopped it.
 l1_watch()
 {
-	local qemu=$1 console=$2 monitor=${3:-} size last_size=-1 quiet=0
-	local silence=${SCORPI_L1_SILENCE:-720}
+	local qemu=$1 console=$2 monitor=${3:-} kernel_log=${4:-}
+	local size last_size=-1 quiet=0
+	local silence=${SCORPI_L1_SILENCE:-900}
 	while kill -0 "$qemu" 2>/dev/null; do
-		if grep -qE 'stuck for (1[2-9][0-9]|[2-9][0-9]{2}|[0-9]{4,})s' \
-			"$console" 2>/dev/null; then
+		if grep -qsE 'stuck for (1[2-9][0-9]|[2-9][0-9]{2}|[0-9]{4,})s' \
+			"$console" $kernel_log; then
 			echo "l1: locked up (see the soft lockups above); stopping it" >&2
 			break
 		fi
@@ -76,14 +82,24 @@ l1_watch()
 		[ -z "$monitor" ] || {
 			echo "l1: where its CPUs were when it was stopped:"
 			local i
+			# Where L1's kernel keeps jiffies, as its init said.
+			local jiffies
+			jiffies=$(sed -n 's/^l1: jiffies_64 at \([0-9a-f]*\).*/0x\1/p' \
+				$kernel_log /dev/null 2>/dev/null | head -n 1)
 			for i in 1 2 3; do
 				l1_monitor "$monitor" "info cpus" "info registers -a" \
-					"x/8i \$pc"
+					"x/8i \$pc" ${jiffies:+"x/1gx $jiffies"}
 				sleep 1
 			done
+			l1_monitor "$monitor" "info pic" "info lapic" \
+				"info irq"
+			[ -z "$kernel_log" ] || {
+				echo "l1: the kernel's log (its tail):"
+				tail -n 40 "$kernel_log"
+			}
 		} >"$console.where" 2>&1
 		# Which instruction each CPU was at, on the run's own output.
-		grep -E '^(\* )?CPU #|^RIP=|^ *PC=' "$console.where" | head -n 24 >&2
+		grep -E '^(\* )?CPU #|^RIP=|^ *PC=|^[0-9a-f]{16}: 0x' "$console.where" | head -n 30 >&2
 		pkill -P "$qemu" 2>/dev/null
 		kill "$qemu" 2>/dev/null
 		wait "$qemu"
@@ -113,10 +129,14 @@ l1_lockups()
 #   between markers. When L1 is lost part-way (status 124 or 125), the
 #   scripts that finished keep their results and a new L1 runs the rest,
 #   while the overall budget lasts (SCORPI_L1_BUDGET, default 2400 s); a
-#   script that loses L1 twice is reported as failed. Result lines go to
-#   WORK/l1-results (and $RESULTS where set), the failures' log tails are
-#   printed with "l1: " in front, and the return status is L1's last.
-#   Failures of L1 itself are named $L1_SUITE_NAME (default nested-l1).
+#   script that loses L1 twice is reported as failed. Each script's exit
+#   status comes back too, and script_results_check (tests/lib/report.sh)
+#   fails each result the script declares ("# expects:") but did not
+#   report, and reports the script's end as script-NAME, whether it
+#   finished or not. Result lines go to WORK/l1-results (and $RESULTS
+#   where set), the failures' log tails are printed with "l1: " in front,
+#   and the return status is L1's last. Failures of L1 itself are named
+#   $L1_SUITE_NAME (default nested-l1).
 l1_suite()
 {
 	local work=$1 runner=$2 prelude=$3 command=$4
@@ -146,8 +166,8 @@ l1_suite()
 		local left=()
 		for t in "${pending[@]}"; do
 			if grep -qxF "=== done $t" "$work/l1-console.txt"; then
-				l1_suite_results "$work/l1-console.txt" "$t" \
-					>>"$work/l1-results"
+				l1_suite_take "$work" "$t" \
+					"no status line for it on L1's console"
 				grep -F "=== took $t " "$work/l1-console.txt" |
 					sed 's/^=== took /l1: /; s/$/ s/'
 			else
@@ -164,8 +184,7 @@ l1_suite()
 		echo "(the nested L1 was lost during $t, status $rc: $(l1_lockups "$work/l1-console.txt"))"
 		if [ "${lost[$t]}" -ge 2 ]; then
 			# Twice: it keeps what it got through, and fails.
-			l1_suite_results "$work/l1-console.txt" "$t" \
-				>>"$work/l1-results"
+			l1_suite_take "$work" "$t" "L1 was lost twice while it ran"
 			echo "FAIL $name-$(basename "$t" .sh): L1 was lost twice while it ran" \
 				>>"$work/l1-results"
 			pending=("${pending[@]:1}")
@@ -179,8 +198,10 @@ l1_suite()
 		echo "(running what is left in a new L1: ${pending[*]})"
 	done
 	if [ ${#pending[@]} -gt 0 ]; then
-		l1_suite_results "$work/l1-console.txt" "${pending[0]}" \
-			>>"$work/l1-results"
+		for t in "${pending[@]}"; do
+			l1_suite_take "$work" "$t" \
+				"L1 ended (status $rc) before it finished"
+		done
 		echo "FAIL $name: L1 ended (status $rc) before these finished: ${pending[*]}" \
 			>>"$work/l1-results"
 	fi
@@ -212,12 +233,38 @@ l1_suite_inner()
 			echo "=== begin \$t"
 			start=\$(date +%s)
 			$command
+			echo "=== status \$t \$?"
 			echo "=== took \$t \$((\$(date +%s) - start))"
 			echo "=== done \$t"
 		done
 		timeout 30 cp -r "\$TMPDIR/guest-logs" "\$SCORPI_OUT/" &
 		sleep 10
 	INNER
+}
+
+# l1_suite_take WORK SCRIPT WHY: appends to WORK/l1-results the result
+# lines SCRIPT printed in the last L1 (WORK/l1-console.txt), then what
+# script_results_check makes of them and of its exit status (WHY says
+# why it has none).
+l1_suite_take()
+{
+	local work=$1 t=$2 why=$3 mine status
+	mine=$work/script-$(basename "$t" .sh).results
+	l1_suite_results "$work/l1-console.txt" "$t" >"$mine"
+	cat "$mine" >>"$work/l1-results"
+	status=$(l1_suite_status "$work/l1-console.txt" "$t")
+	RESULTS='' script_results_check "$t" "$mine" "$status" "$why" \
+		>>"$work/l1-results"
+}
+
+# l1_suite_status CONSOLE SCRIPT: SCRIPT's exit status in the last L1
+# that began it, or nothing if it did not end there.
+l1_suite_status()
+{
+	awk -v begin="=== begin $2" -v t="$2" '
+		$0 == begin { s = ""; next }
+		$1 == "===" && $2 == "status" && $3 == t && NF == 4 { s = $4 }
+		END { print s }' "$1"
 }
 
 # l1_suite_results CONSOLE SCRIPT: the result lines SCRIPT printed in the

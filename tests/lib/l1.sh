@@ -42,7 +42,14 @@ l1_run()
 	# halted for good, interrupts enabled and vectors pending in its
 	# LAPIC, deaf even to an NMI from the monitor: the CPU waiting on
 	# it locked up.
-	local cmdline="console=ttyS0 quiet loglevel=3 panic=-1 $L1_KERNEL_ARGS idle=poll"
+	local cmdline="console=ttyS0 quiet loglevel=3 panic=-1 $L1_KERNEL_ARGS ${SCORPI_L1_IDLE-idle=poll} ${SCORPI_L1_ARGS:-}"
+	# The script's terminal is a virtio console (hvc0), not the serial
+	# line: the 8250 driver sends a tty's output on THRE interrupts, and
+	# one that QEMU-TCG loses stops that output for good (every writer
+	# then sleeps, and L1 looks idle and silent); hvc0's driver waits for
+	# each write by polling its ring, needing no interrupt. The kernel's
+	# own messages stay on the serial line (printk polls it too), in
+	# OUTDIR/kernel.log.
 	local args=(
 		-accel "tcg,thread=${SCORPI_L1_TCG_THREAD:-multi}" -cpu qemu64,+svm,+npt
 		-smp "$cpus" -m "$mem" -no-reboot -display none -vga none
@@ -51,13 +58,14 @@ l1_run()
 		-append "$cmdline scorpi.cmd=$script scorpi.cwd=$PWD scorpi.term=${TERM:-linux}"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 		-virtfs "local,path=$(realpath "$out"),mount_tag=out,security_model=none"
+		-chardev "file,id=kernel,path=$out/kernel.log" -serial chardev:kernel
+		-device virtio-serial-pci -device virtconsole,chardev=console
 	)
-	rm -f "$out/console.log"
+	rm -f "$out/console.log" "$out/kernel.log"
 	if [ "$mode" = interactive ]; then
 		# signal=off: Ctrl-C reaches the guest, not this QEMU.
 		qemu-system-x86_64 "${args[@]}" -monitor none \
-			-chardev stdio,id=console,signal=off,logfile="$out/console.log" \
-			-serial chardev:console
+			-chardev stdio,id=console,signal=off,logfile="$out/console.log"
 	else
 		# A bound on the whole run; l1_watch stops an L1 that locked up.
 		rm -f "$out/monitor.sock"
@@ -65,8 +73,9 @@ l1_run()
 			qemu-system-x86_64 "${args[@]}" \
 			-monitor "unix:$out/monitor.sock,server=on,wait=off" \
 			-chardev stdio,id=console,logfile="$out/console.log" \
-			-serial chardev:console </dev/null &
-		l1_watch $! "$out/console.log" "$out/monitor.sock"
+			</dev/null &
+		l1_watch $! "$out/console.log" "$out/monitor.sock" \
+			"$out/kernel.log"
 	fi
 	local rc
 	# L1 prints its script's status on the console as it ends.

@@ -13,7 +13,7 @@
 
 #include "arm64/layout.h"
 #include "arm64/linux_boot.h"
-#include "core/guest_ram.h"
+#include "base/guest_ram.h"
 
 #include "check.h"
 

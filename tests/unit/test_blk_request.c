@@ -6,8 +6,8 @@
  * disk, unknown types) answered with an error status; and the chains that
  * cannot be requests at all, which reset the device.
  */
+#include "base/bus.h"
 #include "check.h"
-#include "core/bus.h"
 #include "virtio/blk_request.h"
 
 static struct vq_chain chain;
@@ -195,6 +195,73 @@ static void test_malformed(void)
 	CHECK_EQ(blk_request_parse(&chain, &disk, iov, &r, &why), -1);
 }
 
+/*
+ * A direct-I/O image with 4096-byte blocks, 512-byte buffer alignment:
+ * a request off its blocks is refused (it would be EINVAL), one with
+ * unaligned buffers is copied, an aligned one goes as it is.
+ */
+static void test_dio_check(void)
+{
+	static uint8_t buf[16384] __attribute__((aligned(4096)));
+	struct iovec v[2];
+	struct blk_request r = { .type = VIRTIO_BLK_T_IN, .iov = v };
+
+	v[0] = (struct iovec){ buf, 4096 };
+	r.iovcnt = 1;
+	r.offset = 8192;
+	r.len = 4096;
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_OK);
+	CHECK_EQ(blk_request_dio_check(&r, 512, 1), BLK_DIO_OK);
+	r.offset = 8192 + 512;
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_REFUSE);
+	CHECK_EQ(blk_request_dio_check(&r, 512, 1), BLK_DIO_OK);
+	r.offset = 8192;
+	r.len = 512;
+	v[0].iov_len = 512;
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_REFUSE);
+	/* Aligned offset and length; buffers split off 512 boundaries. */
+	r.len = 4096;
+	v[0] = (struct iovec){ buf + 1, 100 };
+	v[1] = (struct iovec){ buf + 8192, 3996 };
+	r.iovcnt = 2;
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_BOUNCE);
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 1), BLK_DIO_OK);
+	v[0] = (struct iovec){ buf + 512, 1024 };
+	v[1] = (struct iovec){ buf + 8192, 3072 };
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_OK);
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 4096), BLK_DIO_BOUNCE);
+	/* WRITE_ZEROES has no buffers: only its range counts. */
+	r = (struct blk_request){ .type = VIRTIO_BLK_T_WRITE_ZEROES,
+				  .offset = 4096,
+				  .len = 1 << 20 };
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_OK);
+	r.len += 512;
+	CHECK_EQ(blk_request_dio_check(&r, 4096, 512), BLK_DIO_REFUSE);
+}
+
+static void test_bounce_copy(void)
+{
+	uint8_t a[100], b[300], flat[400], back[400];
+	struct iovec v[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct blk_request r = { .iov = v, .iovcnt = 2, .len = 400 };
+
+	for (int i = 0; i < 100; i++)
+		a[i] = i;
+	for (int i = 0; i < 300; i++)
+		b[i] = 100 + i;
+	blk_request_copy_out(&r, flat);
+	for (int i = 0; i < 400; i++)
+		CHECK_EQ(flat[i], (uint8_t)i);
+	for (int i = 0; i < 400; i++)
+		back[i] = 255 - i;
+	blk_request_copy_in(&r, back);
+	CHECK_EQ(a[0], 255);
+	CHECK_EQ(a[99], 156);
+	CHECK_EQ(b[0], 155);
+	CHECK_EQ(b[299], (uint8_t)(255 - 399));
+}
+
 TEST_MAIN(TEST(test_read), TEST(test_read_shared_status), TEST(test_write),
 	  TEST(test_out_of_range), TEST(test_get_id_and_flush),
-	  TEST(test_discard), TEST(test_malformed))
+	  TEST(test_discard), TEST(test_malformed), TEST(test_dio_check),
+	  TEST(test_bounce_copy))

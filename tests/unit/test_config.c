@@ -575,7 +575,7 @@ static void test_parity_every_device(void)
 		struct vm_config cfg;
 		int n, y;
 
-		if (!strcmp(cls->name, "hostbridge"))
+		if (cls->flags & DEVICE_PLATFORM)
 			continue;
 		n = cls->bus == DEV_BUS_PCI
 			    ? snprintf(spec, sizeof(spec), "%u,%s", slot,
@@ -676,10 +676,77 @@ static void test_device_help(void)
 	free(text);
 }
 
+/*
+ * Every device registers itself (DEVICE_REGISTER): each is found, by
+ * name and alias, in a program that links libscorpi; no other is there;
+ * names are unique and the listing order does not hang on the link
+ * order. tests/unit/device_help.sh checks the same of scorpi itself.
+ */
+static void test_device_registry(void)
+{
+	static const struct {
+		const char *name;
+		enum dev_bus bus;
+	} want[] = {
+		{ "hostbridge", DEV_BUS_PCI },
+		{ "ahci-cd", DEV_BUS_PCI },
+		{ "ahci-hd", DEV_BUS_PCI },
+		{ "virtio-blk", DEV_BUS_PCI },
+		{ "virtio-console", DEV_BUS_PCI },
+		{ "virtio-gpu", DEV_BUS_PCI },
+		{ "virtio-net", DEV_BUS_PCI },
+		{ "virtio-rnd", DEV_BUS_PCI },
+		{ "xhci", DEV_BUS_PCI },
+		{ "kbd", DEV_BUS_USB },
+		{ "net", DEV_BUS_USB },
+		{ "tablet", DEV_BUS_USB },
+		{ "vm-control", DEV_BUS_LPC },
+	};
+	const unsigned int n = sizeof(want) / sizeof(want[0]);
+	const struct device_class *cls, *prev = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		cls = device_find(want[i].name);
+		if (!cls) {
+			fprintf(stderr, "%s:%d: %s is not registered\n",
+				__FILE__, __LINE__, want[i].name);
+			check_failures++;
+			continue;
+		}
+		CHECK_STR(cls->name, want[i].name);
+		CHECK_EQ(cls->bus, want[i].bus);
+		/* The listing order: by bus, the platform's first, by name. */
+		CHECK(device_class_at(i) == cls);
+	}
+	for (i = 0; (cls = device_class_at(i)); i++) {
+		CHECK(device_find(cls->name) == cls);
+		if (cls->alias)
+			CHECK(device_find(cls->alias) == cls);
+		if (prev && prev->bus == cls->bus)
+			CHECK(strcmp(prev->name, cls->name) < 0 ||
+			      (prev->flags & DEVICE_PLATFORM));
+		if (prev)
+			CHECK(prev->bus <= cls->bus);
+		prev = cls;
+	}
+	CHECK_EQ(i, n);
+	CHECK(device_find("virtio-rng") == device_find("virtio-rnd"));
+	CHECK(device_find("mouse") == NULL);
+
+	/* What the checks and parsers ask of the classes, not their names. */
+	CHECK_STR(device_with_flags(DEVICE_PLATFORM)->name, "hostbridge");
+	CHECK_STR(device_with_flags(DEVICE_USB_HOST)->name, "xhci");
+	CHECK_STR(device_with_flags(DEVICE_CONSOLE)->name, "virtio-console");
+	CHECK_STR(device_with_flags(DEVICE_LPC_PATH)->name, "vm-control");
+	CHECK(device_with_flags(DEVICE_PLATFORM | DEVICE_CONSOLE) == NULL);
+}
+
 TEST_MAIN(TEST(test_parse_size), TEST(test_parse_size_bad), TEST(test_cli_full),
 	  TEST(test_cli_defaults), TEST(test_cli_options), TEST(test_cli_help),
 	  TEST(test_cli_slots), TEST(test_cli_errors),
 	  TEST(test_cli_no_state_between_calls), TEST(test_config_check),
 	  TEST(test_cli_then_check), TEST(test_seed_lines),
 	  TEST(test_parity_seed), TEST(test_parity_every_device),
-	  TEST(test_yaml_round_trip), TEST(test_device_help))
+	  TEST(test_yaml_round_trip), TEST(test_device_help),
+	  TEST(test_device_registry))

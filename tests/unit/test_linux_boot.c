@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/guest_ram.h"
+#include "base/guest_ram.h"
 #include "x86/e820.h"
 #include "x86/layout.h"
 #include "x86/linux_boot.h"

@@ -13,8 +13,7 @@
 
 #include "check.h"
 #include "net/net_backend.h"
-
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+#include "slirp_guest.h"
 
 /* Waits up to 5 s for a frame of the given ethertype. */
 static ssize_t wait_frame(struct net_backend *nb, uint8_t *buf, size_t len,
@@ -31,30 +30,6 @@ static ssize_t wait_frame(struct net_backend *nb, uint8_t *buf, size_t len,
 		}
 	}
 	return 0;
-}
-
-static void send_frame(struct net_backend *nb, const uint8_t *f, size_t len)
-{
-	struct iovec iov = { (void *)f, len };
-
-	nb->ops->send(nb, 0, &iov, 1);
-}
-
-/* "Who has 10.0.2.2? Tell 10.0.2.15", from the guest. */
-static void send_arp(struct net_backend *nb)
-{
-	uint8_t f[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-	memcpy(f + 6, guest_mac, 6);
-	f[12] = 0x08, f[13] = 0x06; /* ARP */
-	f[14] = 0, f[15] = 1; /* Ethernet */
-	f[16] = 0x08, f[17] = 0x00; /* IPv4 */
-	f[18] = 6, f[19] = 4;
-	f[20] = 0, f[21] = 1; /* request */
-	memcpy(f + 22, guest_mac, 6);
-	f[28] = 10, f[29] = 0, f[30] = 2, f[31] = 15;
-	f[38] = 10, f[39] = 0, f[40] = 2, f[41] = 2;
-	send_frame(nb, f, sizeof(f));
 }
 
 static void test_arp(void)

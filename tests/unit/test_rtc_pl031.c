@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/event_loop.h"
+#include "base/event_loop.h"
 #include "devices/rtc_pl031.h"
 
 #include "check.h"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bus.h"
 #include "check.h"
-#include "core/bus.h"
 #include "virtio/virtqueue.h"
 
 #define MiB (1ull << 20)

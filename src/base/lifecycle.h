@@ -2,7 +2,14 @@
 #ifndef SCORPI_LIFECYCLE_H
 #define SCORPI_LIFECYCLE_H
 
-/* What a device or vCPU can ask of the VM; the first request wins. */
+/*
+ * What a device, a vCPU or the host can ask of the VM. Requests are a set:
+ * none is dropped, and the VM's main thread takes the one that ranks
+ * highest: STOP, ERROR, TRIPLE_FAULT, POWEROFF (these end the VM), then
+ * RESET and HOST_RESET (these boot it again, unless reboot=exit). Resets
+ * asked while one is under way are one reset. A pause gives way to any
+ * request.
+ */
 enum vm_request {
 	VM_REQ_NONE,
 	VM_REQ_POWEROFF,
@@ -11,6 +18,7 @@ enum vm_request {
 	VM_REQ_STOP, /* the host asked: signal or console escape */
 	VM_REQ_HOST_RESET, /* the host asked for a reset in place */
 	VM_REQ_ERROR,
+	VM_REQ_COUNT,
 };
 
 struct vm_control {

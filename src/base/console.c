@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,33 +29,6 @@ struct console {
 	uint8_t pending[256];
 	size_t pending_off, pending_len;
 };
-
-/*
- * A fatal signal must still give the terminal back. A signal handler can
- * reach only static storage, so the terminal's saved state, which belongs
- * to the process rather than to a VM, is kept here.
- */
-static struct termios crash_saved;
-static volatile sig_atomic_t crash_saved_valid;
-
-static void console_crash_handler(int sig)
-{
-	if (crash_saved_valid)
-		tcsetattr(STDIN_FILENO, TCSANOW, &crash_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void console_install_crash_restore(const struct termios *saved)
-{
-	static const int fatal[] = { SIGSEGV, SIGBUS,  SIGILL,
-				     SIGFPE,  SIGABRT, SIGQUIT };
-
-	crash_saved = *saved;
-	crash_saved_valid = 1;
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		signal(fatal[i], console_crash_handler);
-}
 
 static void console_write(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -180,8 +152,12 @@ struct console *console_open_stdio(struct event_loop *loop,
 	if (isatty(c->in_fd) && tcgetattr(c->in_fd, &c->saved) == 0) {
 		struct termios raw = c->saved;
 
+		/*
+		 * The library installs no signal handler: a program that
+		 * wants the terminal back after a crash saves it itself
+		 * (src/main.c does).
+		 */
 		cfmakeraw(&raw);
-		console_install_crash_restore(&c->saved);
 		if (tcsetattr(c->in_fd, TCSANOW, &raw) == 0)
 			c->raw = true;
 	}
@@ -208,9 +184,7 @@ void console_close(struct console *c)
 		event_loop_remove(c->loop, c->in_fd);
 	event_loop_remove(c->loop, c->space_fd);
 	close(c->space_fd);
-	if (c->raw) {
+	if (c->raw)
 		tcsetattr(c->in_fd, TCSANOW, &c->saved);
-		crash_saved_valid = 0;
-	}
 	free(c);
 }

@@ -16,7 +16,8 @@ struct console;
 
 /*
  * The terminal as a VM console: stdin and stdout, in raw mode when they
- * are a terminal (restored by console_close and on fatal signals).
+ * are a terminal (restored by console_close; the library installs no
+ * signal handler, so after a fatal signal that is the program's job).
  * Ctrl-A x asks the VM to stop; Ctrl-A Ctrl-A sends a Ctrl-A.
  */
 struct console *console_open_stdio(struct event_loop *loop,
