@@ -27,6 +27,6 @@ export SCORPI_TEST_TIMEOUT=${SCORPI_TEST_TIMEOUT:-600}
 export SCORPI_L1_KVM_TRACE=${SCORPI_L1_KVM_TRACE:-0}
 . tests/lib/kvm-trace.sh && kvm_trace_start"
 	l1_suite "$work" l1_run "$prelude" \
-		"bash \"\$t\" build/scorpi $ASSET_KERNEL $ASSET_L2_INITRD \"\$TMPDIR/guest-logs\"" \
+		"bash \"\$t\" build/scorpi $ASSET_KERNEL $ASSET_L2_INITRD \"\$logdir\"" \
 		"$@"
 }
