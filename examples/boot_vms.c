@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * boot-vms: boots COUNT guests at once through libscorpi, each with its
- * console coming back as events, and waits for them all.
+ * console coming back as events, and waits for them all; with
+ * "one-by-one", each VM is made, run and freed before the next.
  *
- *   boot-vms KERNEL INITRD CMDLINE [COUNT]
+ *   boot-vms KERNEL INITRD CMDLINE [COUNT [one-by-one]]
  *
  * Every console line is printed as "vmN: LINE". Exits 0 when every guest
  * powered off, else 1. Build it against an installed libscorpi with
@@ -86,28 +87,37 @@ int main(int argc, char **argv)
 	struct guest guests[MAX_VMS];
 	scorpi_vm *vms[MAX_VMS];
 	int count = argc > 4 ? atoi(argv[4]) : 1;
+	int one_by_one = argc > 5 && !strcmp(argv[5], "one-by-one");
 	int failed = 0;
 
-	if (argc < 4 || count < 1 || count > MAX_VMS) {
+	if (argc < 4 || argc > 6 || count < 1 || count > MAX_VMS ||
+	    (argc > 5 && !one_by_one)) {
 		fprintf(stderr,
-			"usage: boot-vms KERNEL INITRD CMDLINE [COUNT 1-%d]\n",
+			"usage: boot-vms KERNEL INITRD CMDLINE [COUNT 1-%d [one-by-one]]\n",
 			MAX_VMS);
 		return 2;
 	}
 	printf("libscorpi %s\n", scorpi_version());
-	for (int i = 0; i < count; i++) {
-		memset(&guests[i], 0, sizeof(guests[i]));
-		snprintf(guests[i].name, sizeof(guests[i].name), "vm%d", i);
-		guests[i].out_lock = &out_lock;
-		vms[i] = start(&guests[i], argv[1], argv[2], argv[3]);
-		failed |= !vms[i];
-	}
-	for (int i = 0; i < count; i++) {
-		if (!vms[i])
-			continue;
-		if (scorpi_vm_wait(vms[i]) != SCORPI_EXITED_POWEROFF)
-			failed = 1;
-		scorpi_vm_free(vms[i]);
+	/* At once: all started, then all waited for; else each in turn. */
+	for (int first = 0; first < count; first++) {
+		int last = one_by_one ? first : count - 1;
+
+		for (int i = first; i <= last; i++) {
+			memset(&guests[i], 0, sizeof(guests[i]));
+			snprintf(guests[i].name, sizeof(guests[i].name), "vm%d",
+				 i);
+			guests[i].out_lock = &out_lock;
+			vms[i] = start(&guests[i], argv[1], argv[2], argv[3]);
+			failed |= !vms[i];
+		}
+		for (int i = first; i <= last; i++) {
+			if (!vms[i])
+				continue;
+			if (scorpi_vm_wait(vms[i]) != SCORPI_EXITED_POWEROFF)
+				failed = 1;
+			scorpi_vm_free(vms[i]);
+		}
+		first = last;
 	}
 	return failed;
 }

@@ -605,11 +605,25 @@ def fig_net(b, reps):
 
 # 7: many VMs.
 
+# Two L2 VMs at once inside the nested x86 L1 lose one of them, QEMU's
+# as well as Scorpi's (a triple fault, every time in the runs of
+# 2026-12-02: docs/testing.md): QEMU-TCG's nested SVM, not a VMM.
+NESTED_X86_CONCURRENT = ("two VMs at once inside the nested x86 QEMU-TCG "
+                         "L1 lose one to a triple fault, QEMU's too")
+
+
 def fig_scale(b, reps):
     n, mem = b.a.scale_n, b.a.scale_mib
+    hows = ["sequential", "concurrent"]
+    if b.a.arch == "x86_64" and os.environ.get("SCORPI_IN_L1") == "1":
+        hows = ["sequential"]
+        for t in ("scorpi", b.arch["light"]):
+            emit("unavailable", figure="scale", target=t, what="concurrent",
+                 why=NESTED_X86_CONCURRENT)
+        progress(f"scale: concurrent not measured: {NESTED_X86_CONCURRENT}")
     for rep in range(reps):
         for t in rotate(["scorpi", b.arch["light"]], rep):
-            for how in ("sequential", "concurrent"):
+            for how in hows:
                 vms = []
                 try:
                     t0 = time.monotonic()

@@ -185,12 +185,12 @@ def build(recs, arch):
                  f"{label}: time to all inits", "s", "lower",
                  lambda t, how=how: [r["seconds"] for r in
                                      of(recs, "scale", target=t, how=how)],
-                 "scorpi", [arch["light"]], sub=how)
+                 "scorpi", [arch["light"]], what=how, sub=how)
         rows.add("scale", f"scale_{how}_mib", f"7. {n} VMs {label}: VMM "
                  "overhead, all together", "MiB", "lower",
                  lambda t, how=how: [r["overhead_kib"] for r in
                                      of(recs, "scale", target=t, how=how)],
-                 "scorpi", [arch["light"]], scale=1024, sub=how)
+                 "scorpi", [arch["light"]], scale=1024, what=how, sub=how)
     return rows
 
 

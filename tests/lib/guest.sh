@@ -24,24 +24,35 @@ run()
 		args+=("$1")
 		shift
 	done
-	local test=$2 rc pid watch
+	local test=$2 rc
 	for _ in 1 2; do
-		rm -f "$logs/$name.log.hang" "$logs/$name.log.hang-stacks"
-		timeout -k 10 "$limit" "$scorpi" "${args[@]}" -o console=stdio \
-			-k "$kernel" -i "$initrd" \
+		guarded "$logs/$name.log" "$scorpi" "${args[@]}" \
+			-o console=stdio -k "$kernel" -i "$initrd" \
 			-a "console=ttyS0 quiet scorpi.test=$test ${EXTRA_CMDLINE:-}" \
-			"vm-$name" \
-			</dev/null >"$logs/$name.log" 2>&1 &
-		pid=$!
-		hang_report "$pid" "$logs/$name.log" </dev/null >/dev/null 2>&1 &
-		watch=$!
-		wait "$pid"
+			"vm-$name"
 		rc=$?
-		# Its "sleep 1" may outlive it by a second: holding nothing.
-		kill "$watch" 2>/dev/null
-		wait "$watch" 2>/dev/null
 		nested_triple_fault "$name" "$rc" "$logs/$name.log" || break
 	done
+	return "$rc"
+}
+
+# guarded LOG COMMAND...: runs COMMAND (a VMM, or a program that runs
+# VMs) under the hang guard, its output to LOG, with hang_report
+# watching it. Returns its exit status (124 when the guard stopped it).
+guarded()
+{
+	local log=$1 rc pid watch
+	shift
+	rm -f "$log.hang" "$log.hang-stacks"
+	timeout -k 10 "$limit" "$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	hang_report "$pid" "$log" </dev/null >/dev/null 2>&1 &
+	watch=$!
+	wait "$pid"
+	rc=$?
+	# Its "sleep 1" may outlive it by a second: holding nothing.
+	kill "$watch" 2>/dev/null
+	wait "$watch" 2>/dev/null
 	return "$rc"
 }
 
