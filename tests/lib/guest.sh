@@ -11,25 +11,33 @@ mkdir -p "$logs"
 # A guard against hangs only: nested TCG is slow, so it is generous.
 limit=${SCORPI_TEST_TIMEOUT:-600}
 
+# vm_command NAME [SCORPI ARGS...] -- GUEST_TEST: sets vm_cmd to the
+# scorpi command line that boots the guest with scorpi.test=GUEST_TEST,
+# as VM vm-NAME, for run and start.
+vm_command()
+{
+	local name=$1
+	shift
+	vm_cmd=("$scorpi")
+	while [ "$1" != -- ]; do
+		vm_cmd+=("$1")
+		shift
+	done
+	vm_cmd+=(-o console=stdio -k "$kernel" -i "$initrd"
+		-a "console=ttyS0 quiet scorpi.test=$2 ${EXTRA_CMDLINE:-}"
+		"vm-$name")
+}
+
 # run NAME [SCORPI ARGS...] -- GUEST_TEST: boots the guest with
 # scorpi.test=GUEST_TEST; the console goes to $logs/NAME.log. Returns
 # scorpi's exit status. A boot that fails is a failure, with one
 # exception not yet understood: nested_triple_fault below.
 run()
 {
-	local name=$1
-	shift
-	local args=()
-	while [ "$1" != -- ]; do
-		args+=("$1")
-		shift
-	done
-	local test=$2 rc
+	local name=$1 rc
+	vm_command "$@"
 	for _ in 1 2; do
-		guarded "$logs/$name.log" "$scorpi" "${args[@]}" \
-			-o console=stdio -k "$kernel" -i "$initrd" \
-			-a "console=ttyS0 quiet scorpi.test=$test ${EXTRA_CMDLINE:-}" \
-			"vm-$name"
+		guarded "$logs/$name.log" "${vm_cmd[@]}"
 		rc=$?
 		nested_triple_fault "$name" "$rc" "$logs/$name.log" || break
 	done
@@ -87,16 +95,9 @@ hang_report()
 start()
 {
 	local name=$1
-	shift
-	local args=()
-	while [ "$1" != -- ]; do
-		args+=("$1")
-		shift
-	done
-	timeout -k 10 "$limit" "$scorpi" "${args[@]}" -o console=stdio \
-		-k "$kernel" -i "$initrd" \
-		-a "console=ttyS0 quiet scorpi.test=$2 ${EXTRA_CMDLINE:-}" \
-		"vm-$name" </dev/null >"$logs/$name.log" 2>&1 &
+	vm_command "$@"
+	timeout -k 10 "$limit" "${vm_cmd[@]}" </dev/null \
+		>"$logs/$name.log" 2>&1 &
 	vm_pid=$!
 }
 
