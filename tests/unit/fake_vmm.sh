@@ -3,10 +3,24 @@
 # (lifecycle_socket.sh, sandbox_fake_hv.sh): start one in the background
 # and wait until its control socket answers, then wait for it to end.
 # Sourced, not run: . "$(dirname "$0")/fake_vmm.sh". The sourcing script
-# sets $scorpi (the command built on the fake), $ctl (scorpictl) and $tmp
-# (a directory holding the kernel, $tmp/bzImage), and defines fail
-# MESSAGE, which reports one failure and goes on.
-# shellcheck shell=bash disable=SC2154 # $scorpi, $ctl, $tmp: see above
+# sets $scorpi (the command built on the fake) and $ctl (scorpictl); this
+# makes $tmp (removed at exit, with any VMM left running killed), a
+# kernel in it ($tmp/bzImage), $fails and fail MESSAGE, which reports one
+# failure and goes on.
+# shellcheck shell=bash disable=SC2154 # $scorpi, $ctl: see above
+
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+fails=0
+
+fail()
+{
+	echo "FAIL $*"
+	fails=$((fails + 1))
+}
+
+# A bzImage the x86 loader takes (the fake runs none of it).
+python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/tiny_bzimage.py" "$tmp/bzImage"
 
 # fake_vmm_start NAME SCRIPT [OPTIONS...]: the VMM in the background, 2
 # vCPUs, 64M, no console, $tmp/bzImage, vCPU 0 following SCRIPT

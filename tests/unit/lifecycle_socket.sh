@@ -10,21 +10,8 @@
 set -u
 scorpi=$1 ctl=$2
 hammer=$(dirname "$0")/../tools/lifecycle_hammer.py
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-
-fail()
-{
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-
 # shellcheck source-path=SCRIPTDIR source=fake_vmm.sh
 . "$(dirname "$0")/fake_vmm.sh"
-
-# A bzImage the x86 loader takes (the fake runs none of it).
-python3 "$(dirname "$0")/../tools/tiny_bzimage.py" "$tmp/bzImage"
 
 # ends NAME HOW: the VMM ends within 10 s of HOW, with exit code 4.
 ends()

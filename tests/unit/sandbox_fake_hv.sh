@@ -11,21 +11,8 @@
 # usage: sandbox_fake_hv.sh SCORPI_ON_FAKE_HV SCORPICTL
 set -u
 scorpi=$1 ctl=$2
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-
-fail()
-{
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-
 # shellcheck source-path=SCRIPTDIR source=fake_vmm.sh
 . "$(dirname "$0")/fake_vmm.sh"
-
-# A bzImage the x86 loader takes (the fake runs none of it).
-python3 "$(dirname "$0")/../tools/tiny_bzimage.py" "$tmp/bzImage"
 truncate -s 16M "$tmp/disk.img"
 truncate -s 4M "$tmp/ro.img"
 
