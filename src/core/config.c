@@ -708,19 +708,53 @@ int config_check(const struct vm_config *cfg)
 	return 0;
 }
 
-/* A YAML double-quoted scalar: always safe, whatever the text holds. */
+/*
+ * The code point of the UTF-8 sequence at s, if it is one that a YAML
+ * reader takes as a line break (NEL, LS, PS: folded into a space inside
+ * quotes) or refuses (C1 controls, BOM, U+FFFE and U+FFFF); with *len its
+ * length. 0 otherwise.
+ */
+static uint32_t yaml_unsafe_char(const unsigned char *s, int *len)
+{
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*len = 2;
+		return s[1];
+	}
+	if ((s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) ||
+	    (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) ||
+	    (s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))) {
+		*len = 3;
+		return (uint32_t)(s[0] & 0x0f) << 12 |
+		       (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	}
+	return 0;
+}
+
+/*
+ * A YAML double-quoted scalar: always safe, whatever the text holds, and
+ * read back as the same text.
+ */
 static void yaml_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char c = *s;
+		uint32_t u;
+		int len;
 
-		if (c == '"' || c == '\\')
+		if (c == '"' || c == '\\') {
 			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(out, "\\x%02x", c);
-		else
+		} else if ((u = yaml_unsafe_char((const unsigned char *)s,
+						 &len))) {
+			fprintf(out, u < 0x100 ? "\\x%02x" : "\\u%04x", u);
+			s += len;
+			continue;
+		} else {
 			fputc(c, out);
+		}
+		s++;
 	}
 	fputc('"', out);
 }

@@ -342,6 +342,41 @@ static void test_round_trip(void)
 	config_free(&b);
 }
 
+/*
+ * Text that a YAML reader would fold or refuse if written as it is (line
+ * separators, NEL, C1 controls, a BOM) is written escaped and reads back
+ * the same (fuzz_yaml found a line separator folded into a space).
+ */
+static void test_round_trip_breaks(void)
+{
+	static const char vm[] =
+		"name: vm\n"
+		"cmdline: \"a\\Lb\\Pc\\Nd\\x80e\\ufeffe\\uffff \\\\ \u00e9\"\n";
+	struct vm_config a, b;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	config_init(&a);
+	config_init(&b);
+	CHECK_EQ(load_text(&a, vm, strlen(vm)), 0);
+	CHECK_STR(a.cmdline, "a\u2028b\u2029c\xc2\x85"
+			     "d\xc2\x80"
+			     "e\ufeffe\uffff \\ \u00e9");
+	f = open_memstream(&text, &len);
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	config_write_yaml(&a, f);
+	fclose(f);
+	CHECK_EQ(load_text(&b, text, len), 0);
+	CHECK_STR(captured, "");
+	CHECK_STR(b.cmdline, a.cmdline);
+	free(text);
+	config_free(&a);
+	config_free(&b);
+}
+
 /* The short forms, and what a file need not say. */
 static void test_small(void)
 {
@@ -663,6 +698,6 @@ static void test_files(void)
 	CHECK_EQ(rmdir(tmpdir), 0);
 }
 
-TEST_MAIN(TEST(test_full), TEST(test_round_trip), TEST(test_small),
-	  TEST(test_syntax), TEST(test_structure), TEST(test_devices),
-	  TEST(test_many_keys), TEST(test_files))
+TEST_MAIN(TEST(test_full), TEST(test_round_trip), TEST(test_round_trip_breaks),
+	  TEST(test_small), TEST(test_syntax), TEST(test_structure),
+	  TEST(test_devices), TEST(test_many_keys), TEST(test_files))
