@@ -54,10 +54,12 @@ class Failed(Exception):
     """A measurement that did not work (a VMM that died, a hang, output
     that cannot be read): reported as a failure."""
 
-    def __init__(self, why, tail=""):
+    def __init__(self, why, tail="", lost=False):
         super().__init__(why)
         self.why = why
         self.tail = tail
+        # The guest never got going: its VMM ended, or it was silent.
+        self.lost = lost
 
 
 def fail_record(figure, target, rep, err):
@@ -70,6 +72,21 @@ def fail_record(figure, target, rep, err):
         progress(f"  | {line}")
     emit("failed", figure=figure, target=target, rep=rep, why=why,
          tail=tail[-2000:])
+
+
+def once_more(err, figure, target, rep):
+    """True, with a note, when a guest that never got going inside the
+    nested L1 is to be booted once more: QEMU-TCG's nested SVM loses
+    guests now and then, QEMU's as well as Scorpi's (docs/testing.md), as
+    the tests' nested_triple_fault allows once. A second loss fails."""
+    if (os.environ.get("SCORPI_IN_L1") != "1" or
+            not isinstance(err, Failed) or not err.lost):
+        return False
+    progress(f"note: {figure} {target} rep {rep}: {err.why}; under the "
+             "nested L1, booting it once more")
+    emit("note", target=target, why=f"{figure} rep {rep}: {err.why}; "
+         "booted once more under the nested L1", tail=err.tail[-2000:])
+    return True
 
 
 class VM:
@@ -168,11 +185,12 @@ def wait_all(vms, pattern, timeout):
                 rc = vm.p.wait()
                 LIVE.discard(vm)
                 raise Failed(f"{vm.name} ended (status {rc}) before "
-                             f"'{pattern.decode()}'", vm.tail())
+                             f"'{pattern.decode()}'", vm.tail(), lost=True)
         left = deadline - time.monotonic()
         if left <= 0:
             raise Failed(f"{waiting[0].name}: no '{pattern.decode()}' "
-                         f"within {timeout:.0f} s", waiting[0].tail())
+                         f"within {timeout:.0f} s", waiting[0].tail(),
+                         lost=True)
         for vm in select.select(waiting, [], [], left)[0]:
             vm.pump()
             vm.seen(pattern)
@@ -401,29 +419,33 @@ def fig_boot(b, reps):
     targets = ["scorpi"] + b.arch["boot"]
     for rep in range(reps):
         for t in rotate(targets, rep):
-            vm = None
-            try:
-                vm = b.start(t, "sleep", sock=(t == "scorpi"))
-                t_init = vm.wait_for(INIT_LINE, b.a.timeout)
-                cpu = cpu_times(vm.pid)
-                kvm = kvm_exits(vm.pid)
-                own = scorpi_stats(vm.sock) if vm.sock else None
-                time.sleep(b.a.idle)
-                vm.drain()
-                mem = smaps(vm.pid, vm.ram_mib)
-                rec = {"target": t, "rep": rep,
-                       "boot_ms": (t_init - vm.t0) * 1000, **cpu,
-                       "kvm_exits": kvm, "own_exits": own, **mem}
-                emit("boot", **rec)
-                progress(f"boot {t} rep {rep + 1}/{reps}: "
-                         f"{rec['boot_ms']:.0f} ms, VMM CPU "
-                         f"{rec['vmm_cpu_ms']:.0f} ms, overhead "
-                         f"{rec['overhead_kib']} KiB")
-            except Exception as e:  # recorded, and the run goes on
-                fail_record("boot", t, rep, e)
-            finally:
-                if vm:
-                    vm.stop()
+            for first in (True, False):
+                vm = None
+                try:
+                    vm = b.start(t, "sleep", sock=(t == "scorpi"))
+                    t_init = vm.wait_for(INIT_LINE, b.a.timeout)
+                    cpu = cpu_times(vm.pid)
+                    kvm = kvm_exits(vm.pid)
+                    own = scorpi_stats(vm.sock) if vm.sock else None
+                    time.sleep(b.a.idle)
+                    vm.drain()
+                    mem = smaps(vm.pid, vm.ram_mib)
+                    rec = {"target": t, "rep": rep,
+                           "boot_ms": (t_init - vm.t0) * 1000, **cpu,
+                           "kvm_exits": kvm, "own_exits": own, **mem}
+                    emit("boot", **rec)
+                    progress(f"boot {t} rep {rep + 1}/{reps}: "
+                             f"{rec['boot_ms']:.0f} ms, VMM CPU "
+                             f"{rec['vmm_cpu_ms']:.0f} ms, overhead "
+                             f"{rec['overhead_kib']} KiB")
+                except Exception as e:  # recorded, and the run goes on
+                    if first and once_more(e, "boot", t, rep):
+                        continue
+                    fail_record("boot", t, rep, e)
+                finally:
+                    if vm:
+                        vm.stop()
+                break
 
 
 # 5: virtio-blk.
@@ -454,37 +476,41 @@ def fig_blk(b, reps):
     targets = ["host", "scorpi", b.arch["devices"]]
     for rep in range(reps):
         for t in rotate(targets, rep):
-            try:
-                if t == "host":
-                    results = []
-                    for mode, qd in BLK_RUNS:
-                        # Buffered: the file is on tmpfs, which has no O_DIRECT.
-                        r = subprocess.run(
-                            [b.a.blkbench, "--size", str(mib), "--seconds",
-                             str(b.a.blk_seconds), "--qd", str(qd), mode, img],
-                            capture_output=True, text=True,
-                            timeout=b.a.timeout)
-                        if r.returncode:
-                            raise Failed(f"blkbench {mode} on the host file "
-                                         f"failed: {r.stderr.strip()}")
-                        results += blk_parse(r.stdout, "host")
-                else:
-                    vm = run_to_done(b, t, "bench-blk", disk=img, extra=(
-                        f"scorpi.blk={mib},{b.a.blk_seconds}"))
-                    lines = [l.split("guest: blk ", 1)[1]
-                             for l in vm.text().splitlines()
-                             if "guest: blk " in l]
-                    results = blk_parse("\n".join(lines), t)
-                if len(results) != len(BLK_RUNS):
-                    raise Failed(f"{t}: {len(results)} blkbench results, "
-                                 f"not {len(BLK_RUNS)}")
-                for r in results:
-                    emit("blk", target=t, rep=rep, **r)
-                progress(f"blk {t} rep {rep + 1}/{reps}: " + ", ".join(
-                    f"{r['mode']} qd{r['qd']} {r['mbps']} MiB/s "
-                    f"{r['iops']:.0f} IOPS" for r in results))
-            except Exception as e:
-                fail_record("blk", t, rep, e)
+            for first in (True, False):
+                try:
+                    if t == "host":
+                        results = []
+                        for mode, qd in BLK_RUNS:
+                            # Buffered: the file is on tmpfs, which has no O_DIRECT.
+                            r = subprocess.run(
+                                [b.a.blkbench, "--size", str(mib), "--seconds",
+                                 str(b.a.blk_seconds), "--qd", str(qd), mode, img],
+                                capture_output=True, text=True,
+                                timeout=b.a.timeout)
+                            if r.returncode:
+                                raise Failed(f"blkbench {mode} on the host file "
+                                             f"failed: {r.stderr.strip()}")
+                            results += blk_parse(r.stdout, "host")
+                    else:
+                        vm = run_to_done(b, t, "bench-blk", disk=img, extra=(
+                            f"scorpi.blk={mib},{b.a.blk_seconds}"))
+                        lines = [l.split("guest: blk ", 1)[1]
+                                 for l in vm.text().splitlines()
+                                 if "guest: blk " in l]
+                        results = blk_parse("\n".join(lines), t)
+                    if len(results) != len(BLK_RUNS):
+                        raise Failed(f"{t}: {len(results)} blkbench results, "
+                                     f"not {len(BLK_RUNS)}")
+                    for r in results:
+                        emit("blk", target=t, rep=rep, **r)
+                    progress(f"blk {t} rep {rep + 1}/{reps}: " + ", ".join(
+                        f"{r['mode']} qd{r['qd']} {r['mbps']} MiB/s "
+                        f"{r['iops']:.0f} IOPS" for r in results))
+                except Exception as e:  # recorded, and the run goes on
+                    if first and once_more(e, "blk", t, rep):
+                        continue
+                    fail_record("blk", t, rep, e)
+                break
     os.unlink(img)
 
 
@@ -573,31 +599,35 @@ def fig_net(b, reps):
                 host = SLIRP_HOST if backend == "slirp" else TAP_HOST
                 addr = "dhcp" if backend == "slirp" else TAP_GUEST
                 for t in rotate(["scorpi", b.arch["devices"]], rep):
-                    try:
-                        server.start()
-                        vm = run_to_done(b, t, "bench-net", net=backend, extra=(
-                            f"scorpi.netaddr={addr} "
-                            f"scorpi.iperf={host},{b.a.net_seconds}"))
-                        text = vm.text()
-                        got = {}
-                        for d in ("g2h", "h2g"):
-                            out = [l.split(" | ", 1)[-1] for l in text.splitlines()
-                                   if l.startswith(f"guest: iperf {d} | ")]
-                            m = [IPERF_RE.search(l) for l in out]
-                            m = [x for x in m if x]
-                            if not m:
-                                raise Failed(f"{t} {backend} {d}: no iperf3 "
-                                             "result", "\n".join(out[-8:]) or
-                                             vm.tail())
-                            got[d] = float(m[-1].group(1))
-                        for d, mbps in got.items():
-                            emit("net", target=t, rep=rep, backend=backend,
-                                 dir=d, mbits=mbps)
-                        progress(f"net {backend} {t} rep {rep + 1}/{reps}: "
-                                 f"guest to host {got['g2h']} Mbit/s, host "
-                                 f"to guest {got['h2g']} Mbit/s")
-                    except Exception as e:
-                        fail_record("net", f"{t}/{backend}", rep, e)
+                    for first in (True, False):
+                        try:
+                            server.start()
+                            vm = run_to_done(b, t, "bench-net", net=backend, extra=(
+                                f"scorpi.netaddr={addr} "
+                                f"scorpi.iperf={host},{b.a.net_seconds}"))
+                            text = vm.text()
+                            got = {}
+                            for d in ("g2h", "h2g"):
+                                out = [l.split(" | ", 1)[-1] for l in text.splitlines()
+                                       if l.startswith(f"guest: iperf {d} | ")]
+                                m = [IPERF_RE.search(l) for l in out]
+                                m = [x for x in m if x]
+                                if not m:
+                                    raise Failed(f"{t} {backend} {d}: no iperf3 "
+                                                 "result", "\n".join(out[-8:]) or
+                                                 vm.tail())
+                                got[d] = float(m[-1].group(1))
+                            for d, mbps in got.items():
+                                emit("net", target=t, rep=rep, backend=backend,
+                                     dir=d, mbits=mbps)
+                            progress(f"net {backend} {t} rep {rep + 1}/{reps}: "
+                                     f"guest to host {got['g2h']} Mbit/s, host "
+                                     f"to guest {got['h2g']} Mbit/s")
+                        except Exception as e:  # recorded, and the run goes on
+                            if first and once_more(e, "net", f"{t}/{backend}", rep):
+                                continue
+                            fail_record("net", f"{t}/{backend}", rep, e)
+                        break
     finally:
         server.stop()
         subprocess.run(["ip", "link", "del", TAP], capture_output=True)
@@ -624,35 +654,39 @@ def fig_scale(b, reps):
     for rep in range(reps):
         for t in rotate(["scorpi", b.arch["light"]], rep):
             for how in hows:
-                vms = []
-                try:
-                    t0 = time.monotonic()
-                    if how == "sequential":
-                        for _ in range(n):
-                            vm = b.start(t, "sleep", mem=mem)
-                            vms.append(vm)
-                            last = vm.wait_for(INIT_LINE, b.a.timeout)
-                    else:
-                        vms = [b.start(t, "sleep", mem=mem) for _ in range(n)]
-                        last = wait_all(vms, INIT_LINE, b.a.timeout)
-                    seconds = last - t0
-                    time.sleep(b.a.idle)
-                    for vm in vms:
-                        vm.drain()
-                    m = [smaps(vm.pid, mem) for vm in vms]
-                    rec = {"target": t, "rep": rep, "how": how, "n": n,
-                           "guest_mib": mem, "seconds": seconds,
-                           "overhead_kib": sum(x["overhead_kib"] for x in m),
-                           "private_kib": sum(x["private_kib"] for x in m)}
-                    emit("scale", **rec)
-                    progress(f"scale {t} {how} rep {rep + 1}/{reps}: {n} VMs "
-                             f"in {seconds:.1f} s, VMM overhead "
-                             f"{rec['overhead_kib'] / 1024:.1f} MiB in all")
-                except Exception as e:
-                    fail_record("scale", f"{t}/{how}", rep, e)
-                finally:
-                    for vm in vms:
-                        vm.stop()
+                for first in (True, False):
+                    vms = []
+                    try:
+                        t0 = time.monotonic()
+                        if how == "sequential":
+                            for _ in range(n):
+                                vm = b.start(t, "sleep", mem=mem)
+                                vms.append(vm)
+                                last = vm.wait_for(INIT_LINE, b.a.timeout)
+                        else:
+                            vms = [b.start(t, "sleep", mem=mem) for _ in range(n)]
+                            last = wait_all(vms, INIT_LINE, b.a.timeout)
+                        seconds = last - t0
+                        time.sleep(b.a.idle)
+                        for vm in vms:
+                            vm.drain()
+                        m = [smaps(vm.pid, mem) for vm in vms]
+                        rec = {"target": t, "rep": rep, "how": how, "n": n,
+                               "guest_mib": mem, "seconds": seconds,
+                               "overhead_kib": sum(x["overhead_kib"] for x in m),
+                               "private_kib": sum(x["private_kib"] for x in m)}
+                        emit("scale", **rec)
+                        progress(f"scale {t} {how} rep {rep + 1}/{reps}: {n} VMs "
+                                 f"in {seconds:.1f} s, VMM overhead "
+                                 f"{rec['overhead_kib'] / 1024:.1f} MiB in all")
+                    except Exception as e:  # recorded, and the run goes on
+                        if first and once_more(e, "scale", f"{t}/{how}", rep):
+                            continue
+                        fail_record("scale", f"{t}/{how}", rep, e)
+                    finally:
+                        for vm in vms:
+                            vm.stop()
+                    break
 
 
 def environment(a):
