@@ -30,6 +30,18 @@ void acpi_put(struct acpi_area *area, size_t off, unsigned int size, uint64_t v)
 		le_write(area->host + off, size, v);
 }
 
+void acpi_put_pointer(struct acpi_area *area, size_t off, unsigned int size,
+		      size_t target)
+{
+	if (area->npointers == ACPI_AREA_MAX_POINTERS) {
+		area->overflow = true;
+		return;
+	}
+	area->pointers[area->npointers++] =
+		(struct acpi_pointer){ .off = off, .size = size };
+	acpi_put(area, off, size, acpi_gpa(area, target));
+}
+
 uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {
 	uint8_t sum = 0;
@@ -45,8 +57,11 @@ size_t acpi_table(struct acpi_area *area, const char sig[4], size_t len,
 	size_t off = acpi_place(area, len, 16);
 	uint8_t *t = area->host + off;
 
-	if (area->overflow)
+	if (area->overflow || area->ntables == ACPI_AREA_MAX_TABLES) {
+		area->overflow = true;
 		return 0;
+	}
+	area->tables[area->ntables++] = off;
 	memcpy(t, sig, 4);
 	t[8] = revision;
 	memcpy(t + 10, "SCORPI", 6); /* OEM ID */
@@ -81,7 +96,9 @@ void acpi_put_gas_io(struct acpi_area *area, size_t off, uint8_t bit_width,
 
 size_t acpi_rsdp_place(struct acpi_area *area)
 {
-	return acpi_place(area, 36, 16);
+	area->rsdp = acpi_place(area, 36, 16);
+	area->has_rsdp = !area->overflow;
+	return area->rsdp;
 }
 
 void acpi_rsdp_finish(struct acpi_area *area, size_t rsdp, size_t xsdt)
@@ -94,7 +111,7 @@ void acpi_rsdp_finish(struct acpi_area *area, size_t rsdp, size_t xsdt)
 	memcpy(r + 9, "SCORPI", 6);
 	r[15] = 2; /* ACPI 2.0+: XSDT */
 	le_write(r + 20, 4, 36);
-	le_write(r + 24, 8, acpi_gpa(area, xsdt));
+	acpi_put_pointer(area, rsdp + 24, 8, xsdt);
 	r[8] = acpi_checksum(r, 20);
 	r[32] = acpi_checksum(r, 36);
 }
@@ -106,8 +123,8 @@ size_t acpi_xsdt(struct acpi_area *area, const size_t *tables,
 	size_t off = acpi_table(area, "XSDT", len, 1);
 
 	for (unsigned int i = 0; i < count; i++)
-		acpi_put(area, off + ACPI_HEADER_SIZE + 8 * i, 8,
-			 acpi_gpa(area, tables[i]));
+		acpi_put_pointer(area, off + ACPI_HEADER_SIZE + 8 * i, 8,
+				 tables[i]);
 	acpi_seal(area, off, len);
 	return off;
 }

@@ -6,9 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ACPI_AREA_MAX_TABLES 16
+#define ACPI_AREA_MAX_POINTERS 32
+
 /*
  * ACPI tables are laid out in one guest memory area: each table is placed,
- * filled, then sealed (length and checksum).
+ * filled, then sealed (length and checksum). The area also keeps where
+ * its tables and the pointers between them are, so that firmware can be
+ * given it as a blob to place and patch itself (acpi_loader.h).
  */
 struct acpi_area {
 	uint8_t *host;
@@ -16,6 +21,15 @@ struct acpi_area {
 	size_t size;
 	size_t used;
 	bool overflow;
+	size_t rsdp; /* valid if has_rsdp */
+	bool has_rsdp;
+	size_t tables[ACPI_AREA_MAX_TABLES];
+	unsigned int ntables;
+	struct acpi_pointer {
+		size_t off;
+		uint8_t size;
+	} pointers[ACPI_AREA_MAX_POINTERS];
+	unsigned int npointers;
 };
 
 #define ACPI_HEADER_SIZE 36
@@ -38,6 +52,9 @@ static inline uint64_t acpi_gpa(const struct acpi_area *area, size_t off)
 
 void acpi_put(struct acpi_area *area, size_t off, unsigned int size,
 	      uint64_t v);
+/* A size-byte field at off that holds the address of the area's target. */
+void acpi_put_pointer(struct acpi_area *area, size_t off, unsigned int size,
+		      size_t target);
 /* A Generic Address Structure in system I/O space. */
 void acpi_put_gas_io(struct acpi_area *area, size_t off, uint8_t bit_width,
 		     uint8_t access_size, uint64_t port);

@@ -638,15 +638,24 @@ static int check_devices(const struct vm_config *cfg)
 /* What is described but not built yet: said before anything is opened. */
 static int check_supported(const struct vm_config *cfg)
 {
+#ifndef __x86_64__
 	if (cfg->bootrom) {
 		log_error(
-			"bootrom %s: booting UEFI firmware is not supported yet; boot a kernel with -k",
+			"bootrom %s: booting UEFI firmware is not supported yet on this architecture; boot a kernel with -k",
 			cfg->bootrom);
 		return -1;
 	}
+#endif
+	if (cfg->bootvars && !cfg->bootrom) {
+		log_error(
+			"bootvars %s: variables need firmware: give -o bootrom=CODE.fd too",
+			cfg->bootvars);
+		return -1;
+	}
 	if (cfg->bootvars) {
-		log_error("bootvars %s: needs a bootrom, not supported yet",
-			  cfg->bootvars);
+		log_error(
+			"bootvars %s: a persistent variable store is not supported yet; without it, variables last for the run",
+			cfg->bootvars);
 		return -1;
 	}
 	for (unsigned int i = 0; i < cfg->ndevices; i++) {
@@ -701,8 +710,15 @@ int config_check(const struct vm_config *cfg)
 		if (dc->cls->check && dc->cls->check(dc) < 0)
 			return -1;
 	}
-	if (!cfg->kernel) {
-		log_error("no kernel: give one with -k KERNEL");
+	if (!cfg->kernel && (cfg->initrd || cfg->cmdline)) {
+		log_error("%s without a kernel: give the kernel with -k",
+			  cfg->initrd ? "an initrd (-i)"
+				      : "a command line (-a)");
+		return -1;
+	}
+	if (!cfg->kernel && !cfg->bootrom) {
+		log_error(
+			"no kernel: give one with -k KERNEL, or firmware with -o bootrom=CODE.fd");
 		return -1;
 	}
 	return 0;

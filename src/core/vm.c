@@ -668,9 +668,12 @@ static int vm_setup(struct vm *vm, int *err)
 
 	*err = SCORPI_ERR_IO;
 	vm->console = NULL;
-	vm->kernel_fd = open_input("kernel", vm->cfg.kernel);
-	if (vm->kernel_fd < 0)
-		return -1;
+	/* Firmware may boot from its devices instead. */
+	if (vm->cfg.kernel) {
+		vm->kernel_fd = open_input("kernel", vm->cfg.kernel);
+		if (vm->kernel_fd < 0)
+			return -1;
+	}
 	if (vm->cfg.initrd) {
 		vm->initrd_fd = open_input("initrd", vm->cfg.initrd);
 		if (vm->initrd_fd < 0)

@@ -58,6 +58,12 @@ struct hv_vm *hv_vm_create(struct hv *hv);
 void hv_vm_destroy(struct hv_vm *vm);
 int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 		  uint64_t size, void *host);
+/*
+ * Read-only memory (firmware code): the guest executes and reads it from
+ * host, and its writes exit as HV_EXIT_MMIO. Slots are shared with RAM.
+ */
+int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
+		  uint64_t size, void *host);
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level);
 
 /*

@@ -263,6 +263,12 @@ int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 	return 0;
 }
 
+int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
+		  uint64_t size, void *host)
+{
+	return hv_vm_map_ram(vm, slot, gpa, size, host);
+}
+
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level)
 {
 	(void)gsi;

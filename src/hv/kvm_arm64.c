@@ -138,7 +138,13 @@ void hv_vm_destroy(struct hv_vm *vm)
 int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 		  uint64_t size, void *host)
 {
-	return kvm_set_memory(vm->fd, slot, gpa, size, host);
+	return kvm_set_memory(vm->fd, slot, gpa, size, host, false);
+}
+
+int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
+		  uint64_t size, void *host)
+{
+	return kvm_set_memory(vm->fd, slot, gpa, size, host, true);
 }
 
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level)

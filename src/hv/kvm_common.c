@@ -70,18 +70,26 @@ unsigned int kvm_max_vcpus(int fd)
 }
 
 int kvm_set_memory(int vm_fd, unsigned int slot, uint64_t gpa, uint64_t size,
-		   void *host)
+		   void *host, bool read_only)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
+		.flags = read_only ? KVM_MEM_READONLY : 0,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)host,
 	};
 
+	if (read_only &&
+	    ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+		log_error(
+			"this host's KVM cannot map firmware read-only (no KVM_CAP_READONLY_MEM)");
+		return -1;
+	}
 	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		log_error("cannot map %llu MiB of guest RAM at 0x%llx: %s",
-			  (unsigned long long)(size >> 20),
+		log_error("cannot map %llu KiB of guest %s at 0x%llx: %s",
+			  (unsigned long long)(size >> 10),
+			  read_only ? "firmware" : "RAM",
 			  (unsigned long long)gpa, strerror(errno));
 		return -1;
 	}

@@ -29,7 +29,7 @@ int kvm_open_device(const struct kvm_cap_need *caps, size_t n);
 unsigned int kvm_max_vcpus(int fd);
 
 int kvm_set_memory(int vm_fd, unsigned int slot, uint64_t gpa, uint64_t size,
-		   void *host);
+		   void *host, bool read_only);
 int kvm_irqfd(int vm_fd, int fd, unsigned int gsi, bool assign);
 int kvm_ioeventfd(int vm_fd, int fd, uint64_t addr, bool assign);
 

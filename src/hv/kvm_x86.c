@@ -18,10 +18,13 @@
 #include "hv_x86.h"
 #include "kvm_common.h"
 
-/* Addresses KVM needs for Intel real-mode emulation, inside the firmware
- * hole just below 4 GiB where nothing else lives. */
-#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
-#define KVM_TSS_ADDR 0xfffbd000ull
+/*
+ * Addresses KVM needs for Intel real-mode emulation: four pages between
+ * the LAPIC and the firmware (at most 16 MiB below 4 GiB), where nothing
+ * else lives, as QEMU places them.
+ */
+#define KVM_IDENTITY_MAP_ADDR 0xfeffc000ull
+#define KVM_TSS_ADDR 0xfeffd000ull
 
 #define APIC_LVT0 0x350
 #define APIC_LVT1 0x360
@@ -204,7 +207,13 @@ void hv_vm_destroy(struct hv_vm *vm)
 int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 		  uint64_t size, void *host)
 {
-	return kvm_set_memory(vm->fd, slot, gpa, size, host);
+	return kvm_set_memory(vm->fd, slot, gpa, size, host, false);
+}
+
+int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
+		  uint64_t size, void *host)
+{
+	return kvm_set_memory(vm->fd, slot, gpa, size, host, true);
 }
 
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level)

@@ -25,14 +25,25 @@
 #define MADT_PCAT_COMPAT 1u
 #define MADT_ISO_LEVEL_HIGH 0x000d /* active high, level triggered */
 
-void x86_pci_mmio64_window(uint64_t mem_size, uint64_t *base, uint64_t *size)
+void x86_pci_mmio64_window(uint64_t mem_size, unsigned int phys_bits,
+			   uint64_t *base, uint64_t *size)
 {
 	uint64_t high = mem_size > X86_LOW_RAM_END ? mem_size - X86_LOW_RAM_END
 						   : 0;
-	uint64_t align = 64ull << 30;
+	uint64_t align = 1ull << 30, min_size = 64ull << 30, end;
 
+	/*
+	 * From the end of RAM to the top of what the guest can address:
+	 * firmware puts 64-bit BARs where it likes in there (OVMF: 32 GiB
+	 * above RAM, or the top eighth of the physical address space), and
+	 * Scorpi decodes them wherever they are. 46 bits at most, what Linux
+	 * reaches with 4-level paging.
+	 */
+	if (phys_bits > 46)
+		phys_bits = 46;
 	*base = (X86_HIGH_RAM_BASE + high + align - 1) & ~(align - 1);
-	*size = align;
+	end = 1ull << phys_bits;
+	*size = end > *base + min_size ? end - *base : min_size;
 }
 
 static size_t build_facs(struct acpi_area *a)
@@ -50,11 +61,12 @@ static size_t build_facs(struct acpi_area *a)
 	return off;
 }
 
-static void build_dsdt_body(struct aml *m, uint64_t mem_size)
+static void build_dsdt_body(struct aml *m, const struct x86_acpi_config *cfg)
 {
 	uint64_t mmio64, mmio64_size;
 
-	x86_pci_mmio64_window(mem_size, &mmio64, &mmio64_size);
+	x86_pci_mmio64_window(cfg->mem_size, cfg->phys_bits, &mmio64,
+			      &mmio64_size);
 	aml_scope(m, "\\_SB");
 
 	aml_device(m, "PCI0");
@@ -129,13 +141,13 @@ static void build_dsdt_body(struct aml *m, uint64_t mem_size)
 	aml_close(m);
 }
 
-static size_t build_dsdt(struct acpi_area *a, uint64_t mem_size)
+static size_t build_dsdt(struct acpi_area *a, const struct x86_acpi_config *cfg)
 {
 	struct aml m;
 	size_t off = 0;
 
 	aml_init(&m);
-	build_dsdt_body(&m, mem_size);
+	build_dsdt_body(&m, cfg);
 	if (aml_finish(&m) == 0) {
 		off = acpi_table(a, "DSDT", ACPI_HEADER_SIZE + m.len, 2);
 		if (!a->overflow) {
@@ -154,7 +166,7 @@ static size_t build_fadt(struct acpi_area *a, size_t facs, size_t dsdt)
 	size_t f = acpi_table(a, "FACP", FADT_LEN, 6);
 
 	acpi_put(a, f + 36, 4, 0); /* FIRMWARE_CTRL: X_FIRMWARE_CTRL instead */
-	acpi_put(a, f + 40, 4, acpi_gpa(a, dsdt));
+	acpi_put_pointer(a, f + 40, 4, dsdt);
 	acpi_put(a, f + 46, 2, X86_SCI_IRQ);
 	/* SMI_CMD 0: ACPI is always enabled, there is no SMM to ask. */
 	acpi_put(a, f + 56, 4, X86_PM_BASE + ACPI_PM_EVT);
@@ -177,8 +189,8 @@ static size_t build_fadt(struct acpi_area *a, size_t facs, size_t dsdt)
 	acpi_put_gas_io(a, f + 116, 8, 1, X86_RESET_PORT);
 	acpi_put(a, f + 128, 1, 0x06); /* reset value: CPU reset, hard */
 	acpi_put(a, f + 131, 1, 3); /* FADT minor version: ACPI 6.3 */
-	acpi_put(a, f + 132, 8, acpi_gpa(a, facs));
-	acpi_put(a, f + 140, 8, acpi_gpa(a, dsdt));
+	acpi_put_pointer(a, f + 132, 8, facs);
+	acpi_put_pointer(a, f + 140, 8, dsdt);
 	acpi_put_gas_io(a, f + 148, 32, 0, X86_PM_BASE + ACPI_PM_EVT);
 	acpi_put_gas_io(a, f + 172, 16, 0, X86_PM_BASE + ACPI_PM_CNT);
 	acpi_put_gas_io(a, f + 208, 32, 0, X86_PM_BASE + ACPI_PM_TMR);
@@ -246,20 +258,26 @@ static size_t build_mcfg(struct acpi_area *a)
 	return t;
 }
 
+int x86_acpi_build_area(struct acpi_area *a, const struct x86_acpi_config *cfg)
+{
+	size_t rsdp, facs, dsdt, tables[3], xsdt;
+
+	rsdp = acpi_rsdp_place(a);
+	facs = build_facs(a);
+	dsdt = build_dsdt(a, cfg);
+	tables[0] = build_fadt(a, facs, dsdt);
+	tables[1] = build_madt(a, cfg->cpus);
+	tables[2] = build_mcfg(a);
+	xsdt = acpi_xsdt(a, tables, 3);
+	acpi_rsdp_finish(a, rsdp, xsdt);
+	return a->overflow ? -1 : 0;
+}
+
 int x86_acpi_build(void *host, uint64_t gpa, size_t size,
 		   const struct x86_acpi_config *cfg)
 {
 	struct acpi_area a;
-	size_t rsdp, facs, dsdt, tables[3], xsdt;
 
 	acpi_area_init(&a, host, gpa, size);
-	rsdp = acpi_rsdp_place(&a);
-	facs = build_facs(&a);
-	dsdt = build_dsdt(&a, cfg->mem_size);
-	tables[0] = build_fadt(&a, facs, dsdt);
-	tables[1] = build_madt(&a, cfg->cpus);
-	tables[2] = build_mcfg(&a);
-	xsdt = acpi_xsdt(&a, tables, 3);
-	acpi_rsdp_finish(&a, rsdp, xsdt);
-	return a.overflow ? -1 : 0;
+	return x86_acpi_build_area(&a, cfg);
 }

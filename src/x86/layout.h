@@ -37,6 +37,7 @@
 #define X86_PCI_CONFIG_PORT 0xcf8
 #define X86_RESET_PORT 0xcf9
 #define X86_I8042_CMD_PORT 0x64
+#define X86_FW_CFG_PORT 0x510
 
 /* GSIs 16-23 carry PCI INTx: slot S pin P (1 = INTA) on 16 + (S + P - 1) % 8. */
 #define X86_PCI_INTX_GSI_BASE 16

@@ -2,19 +2,26 @@
 /*
  * The x86-64 platform: RAM around the PCI hole, the legacy devices a PC
  * kernel expects (COM1, CMOS RTC, ACPI PM block, reset control), the PCI
- * host with its ECAM window, ACPI tables and the direct Linux boot.
+ * host with its ECAM window, ACPI tables and the direct Linux boot; or,
+ * with -o bootrom, UEFI firmware at the reset vector, told of the VM
+ * through fw_cfg, with the ICH9 LPC bridge it looks for.
  */
+#include <cpuid.h>
 #include <stdlib.h>
 
 #include "../base/log.h"
 #include "../core/vm.h"
 #include "../devices/acpi_pm.h"
+#include "../devices/fw_cfg.h"
 #include "../devices/i8042_reset.h"
+#include "../devices/lpc_ich9.h"
 #include "../devices/pci_host.h"
 #include "../devices/rtc_cmos.h"
 #include "../devices/uart_16550.h"
 #include "../hv/hv_x86.h"
 #include "acpi_tables.h"
+#include "bootrom.h"
+#include "firmware.h"
 #include "layout.h"
 #include "linux_boot.h"
 
@@ -23,12 +30,34 @@
 #define CMOS_MEM_ABOVE_16M_HI 0x35
 #define CMOS_MEM_ABOVE_4G_LO 0x5b
 
+/* The firmware's memory slot, after the RAM regions'. */
+#define X86_BOOTROM_SLOT GUEST_RAM_MAX_REGIONS
+
 struct platform {
 	struct uart_16550 *com1;
 	struct rtc_cmos *rtc;
 	struct acpi_pm *pm;
 	struct pci_host *pci;
+	/* With -o bootrom only: */
+	struct x86_bootrom rom;
+	struct fw_cfg *fw_cfg;
+	struct lpc_ich9 lpc;
 };
+
+/*
+ * The host's physical address width, which KVM gives the guest in CPUID
+ * 0x80000008 and firmware sizes its 64-bit PCI window from.
+ */
+static unsigned int host_phys_bits(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) ||
+	    eax < 0x80000008)
+		return 36;
+	__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx);
+	return eax & 0xff;
+}
 
 static size_t com1_receive(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -75,6 +104,38 @@ static const struct pci_host_config x86_pci_host = {
 	.q35_pciexbar = true,
 };
 
+/* The firmware, fw_cfg and the LPC bridge, for -o bootrom. */
+static int platform_firmware(struct platform *p, struct vm *vm)
+{
+	struct x86_firmware_config fc = {
+		.cpus = vm->cfg.cpus,
+		.mem_size = vm->cfg.mem_size,
+		.phys_bits = host_phys_bits(),
+		.kernel_fd = vm->kernel_fd,
+		.initrd_fd = vm->initrd_fd,
+		.cmdline = vm->cfg.cmdline,
+	};
+
+	if (x86_bootrom_open(vm->cfg.bootrom, &p->rom) < 0)
+		return -1;
+	if (p->rom.unified)
+		log_info(
+			"bootrom %s holds its own variable store, mapped read-only: EFI variables last for this run only",
+			vm->cfg.bootrom);
+	else
+		log_info(
+			"bootrom %s: no variable store given (-o bootvars): EFI variables last for this run only",
+			vm->cfg.bootrom);
+	p->fw_cfg = fw_cfg_create(&vm->ram);
+	if (!p->fw_cfg || x86_firmware_describe(p->fw_cfg, &fc) < 0)
+		return -1;
+	lpc_ich9_init(&p->lpc);
+	if (pci_bus_add(&p->pci->bus, &p->lpc.pci, LPC_ICH9_DEVFN) < 0)
+		return -1;
+	return bus_add(&vm->pio, X86_FW_CFG_PORT, FW_CFG_PORT_SIZE,
+		       fw_cfg_port_access, p->fw_cfg, "fw_cfg");
+}
+
 struct platform *platform_create(struct vm *vm)
 {
 	struct platform *p = calloc(1, sizeof(*p));
@@ -103,7 +164,8 @@ struct platform *platform_create(struct vm *vm)
 		return NULL;
 	}
 	/* The window the DSDT's _CRS gives the guest above RAM. */
-	x86_pci_mmio64_window(vm->cfg.mem_size, &mmio64, &mmio64_size);
+	x86_pci_mmio64_window(vm->cfg.mem_size, host_phys_bits(), &mmio64,
+			      &mmio64_size);
 	pci_bus_set_mmio64(&p->pci->bus, mmio64, mmio64 + mmio64_size);
 	platform_cmos_memory(p->rtc, vm->cfg.mem_size);
 
@@ -124,6 +186,8 @@ struct platform *platform_create(struct vm *vm)
 		       pci_bus_mmio_access, &p->pci->bus, "pci-mmio32");
 	err |= bus_add(&vm->mmio, mmio64, mmio64_size, pci_bus_mmio64_access,
 		       &p->pci->bus, "pci-mmio64");
+	if (!err && vm->cfg.bootrom)
+		err = platform_firmware(p, vm);
 	if (err) {
 		platform_destroy(p);
 		return NULL;
@@ -135,12 +199,13 @@ struct platform *platform_create(struct vm *vm)
 
 int platform_check_boot(struct vm *vm)
 {
-	return x86_linux_check(vm->kernel_fd);
+	return vm->kernel_fd >= 0 ? x86_linux_check(vm->kernel_fd) : 0;
 }
 
 int platform_boot(struct platform *p, struct vm *vm)
 {
-	struct x86_acpi_config acpi = { vm->cfg.cpus, vm->cfg.mem_size };
+	struct x86_acpi_config acpi = { vm->cfg.cpus, vm->cfg.mem_size,
+					host_phys_bits() };
 	struct linux_boot_files files = {
 		.kernel_fd = vm->kernel_fd,
 		.initrd_fd = vm->initrd_fd,
@@ -152,7 +217,10 @@ int platform_boot(struct platform *p, struct vm *vm)
 		guest_ram_ptr(&vm->ram, X86_BIOS_AREA_ADDR, acpi_size);
 	struct x86_boot_state state;
 
-	(void)p;
+	/* Firmware starts at the reset vector, where KVM puts vCPU 0. */
+	if (p->rom.host)
+		return hv_vm_map_rom(vm->hv_vm, X86_BOOTROM_SLOT, p->rom.gpa,
+				     p->rom.size, p->rom.host);
 	if (!acpi_host || x86_acpi_build(acpi_host, X86_BIOS_AREA_ADDR,
 					 acpi_size, &acpi) < 0) {
 		log_error("the ACPI tables do not fit in the BIOS area");
@@ -170,6 +238,10 @@ void platform_reset(struct platform *p)
 	uart_16550_reset(p->com1);
 	acpi_pm_reset(p->pm);
 	pci_host_reset(p->pci);
+	if (p->fw_cfg) {
+		fw_cfg_reset(p->fw_cfg);
+		lpc_ich9_reset(&p->lpc);
+	}
 }
 
 int platform_power_button(struct platform *p)
@@ -191,5 +263,7 @@ void platform_destroy(struct platform *p)
 	rtc_cmos_destroy(p->rtc);
 	acpi_pm_destroy(p->pm);
 	pci_host_destroy(p->pci);
+	fw_cfg_destroy(p->fw_cfg);
+	x86_bootrom_close(&p->rom);
 	free(p);
 }

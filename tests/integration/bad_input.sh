@@ -159,8 +159,20 @@ bad gpu-not-yet 'the virtio-gpu device is not supported yet' \
 	-s 5,virtio-gpu,hdpi=on "${k[@]}" vm1
 bad ahci-not-yet 'the ahci-hd device is not supported yet' \
 	-s 2,ahci-hd,"$tmp/disk.img" "${k[@]}" vm1
-bad bootrom-not-yet 'booting UEFI firmware is not supported yet' \
-	-o bootrom=FW.fd "${k[@]}" vm1
+bad bootrom-missing 'bootrom FW.fd: No such file' -o bootrom=FW.fd vm1
+printf 'precious\n' >"$tmp/small.fd"
+bad bootrom-small 'not a firmware image: 9 bytes' -o bootrom="$tmp/small.fd" vm1
+head -c 65536 /dev/zero >"$tmp/zeros.fd"
+bad bootrom-no-volume 'does not start with a firmware volume' \
+	-o bootrom="$tmp/zeros.fd" vm1
+{ head -c 40 /dev/zero; printf _FVH; head -c $((65536 - 44)) /dev/zero; } \
+	>"$tmp/no-vector.fd"
+bad bootrom-no-vector 'no reset vector in its last 16 bytes' \
+	-o bootrom="$tmp/no-vector.fd" vm1
+bad bootvars-alone 'variables need firmware' -o bootvars="$tmp/vars.fd" \
+	"${k[@]}" vm1
+bad initrd-alone 'an initrd \(-i\) without a kernel' -o bootrom=FW.fd \
+	-i "$tmp/zeros.fd" vm1
 bad bool-value 'ro=maybe: expected on or off' \
 	-s 3,virtio-blk,"$tmp/disk.img",ro=maybe "${k[@]}" vm1
 bad option-without-value 'mac needs a value' -s 4,virtio-net,slirp,mac \

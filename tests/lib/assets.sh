@@ -9,6 +9,9 @@
 #   ASSET_BUSYBOX     a static busybox
 #   ASSET_L1_INITRD   initramfs for the nested L1 host (kvm-amd, 9p)
 #   ASSET_L2_INITRD   initramfs for the guest Scorpi boots (tests/guest/init)
+#   ASSET_OVMF        Debian's OVMF firmware directory (package ovmf), in
+#                     the cache beside the kernel (x86_firmware.sh finds it
+#                     there from the kernel's path)
 #
 # The cache lives in $SCORPI_CACHE (default ~/.cache/scorpi); delete it to
 # start over.
@@ -198,6 +201,7 @@ assets_prepare()
 	kpkg=$(assets_kernel_pkg) || exit 1
 	kroot=$(assets_fetch_deb "$kpkg") || exit 1
 	bbroot=$(assets_fetch_deb busybox-static) || exit 1
+	ASSET_OVMF=$(assets_fetch_deb ovmf)/usr/share/OVMF || exit 1
 	ASSET_KERNEL=$(ls "$kroot"/boot/vmlinuz-* | head -n 1)
 	ASSET_MODULES=$(ls -d "$kroot"/lib/modules/* | head -n 1)
 	ASSET_BUSYBOX=$bbroot/bin/busybox
@@ -217,5 +221,5 @@ assets_prepare()
 		assets_build_l2
 	fi
 	export ASSET_KERNEL ASSET_MODULES ASSET_BUSYBOX ASSET_L1_INITRD \
-		ASSET_L2_INITRD
+		ASSET_L2_INITRD ASSET_OVMF
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi/acpi.h"
+#include "acpi/acpi_loader.h"
 #include "acpi/aml.h"
 #include "x86/acpi_tables.h"
 #include "x86/layout.h"
@@ -83,7 +85,9 @@ static const uint8_t *table_at(const struct tables *t, uint64_t gpa,
 
 static void build(struct tables *t, unsigned int cpus, uint64_t mem_size)
 {
-	struct x86_acpi_config cfg = { .cpus = cpus, .mem_size = mem_size };
+	struct x86_acpi_config cfg = { .cpus = cpus,
+				       .mem_size = mem_size,
+				       .phys_bits = 40 };
 	const uint8_t *r;
 
 	memset(t, 0, sizeof(*t));
@@ -629,7 +633,7 @@ static void check_dsdt(const struct tables *t)
 	check_resource(&w, "\\_SB_.PCI0._CRS", mmio32, sizeof(mmio32));
 
 	/* The 64-bit window: above all RAM, 1 GiB aligned, as advertised. */
-	x86_pci_mmio64_window(t->mem_size, &base, &size);
+	x86_pci_mmio64_window(t->mem_size, 40, &base, &size);
 	CHECK(base >=
 	      X86_HIGH_RAM_BASE + (t->mem_size > X86_LOW_RAM_END
 					   ? t->mem_size - X86_LOW_RAM_END
@@ -740,7 +744,9 @@ static void test_tables_64cpu(void)
 /* Too small an area fails rather than writing past it. */
 static void test_overflow(void)
 {
-	struct x86_acpi_config cfg = { .cpus = 4, .mem_size = 256ull << 20 };
+	struct x86_acpi_config cfg = { .cpus = 4,
+				       .mem_size = 256ull << 20,
+				       .phys_bits = 40 };
 	static uint8_t buf[4096 + 64];
 	size_t need = 0;
 
@@ -1120,7 +1126,116 @@ static void test_aml_balance(void)
 	aml_free(&a);
 }
 
+/*
+ * The table loader as OVMF runs it (OvmfPkg/AcpiPlatformDxe/
+ * QemuFwCfgAcpi.c): the blob placed at base, base added to each pointer
+ * field, each checksum byte overwritten with the sum over its range.
+ * Returns false on a command OVMF would refuse.
+ */
+static bool run_loader(const uint8_t *cmds, size_t len, uint8_t *blob,
+		       size_t blob_len, uint64_t base)
+{
+	const char *file = "etc/acpi/tables";
+	bool allocated = false;
+
+	if (len % ACPI_LOADER_ENTRY_SIZE)
+		return false;
+	for (const uint8_t *e = cmds; e < cmds + len;
+	     e += ACPI_LOADER_ENTRY_SIZE) {
+		uint32_t cmd = rd(e, 0, 4);
+
+		if (cmd == ACPI_LOADER_ALLOCATE) {
+			if (strcmp((const char *)e + 4, file) || allocated)
+				return false;
+			allocated = rd(e, 60, 4) <= 4096;
+		} else if (cmd == ACPI_LOADER_ADD_POINTER) {
+			uint32_t off = rd(e, 116, 4), size = e[120];
+			uint64_t v;
+
+			if (!allocated || strcmp((const char *)e + 4, file) ||
+			    strcmp((const char *)e + 60, file) ||
+			    (size != 1 && size != 2 && size != 4 &&
+			     size != 8) ||
+			    off + size > blob_len)
+				return false;
+			v = rd(blob, off, size);
+			if (v >= blob_len)
+				return false; /* OVMF: outside the source */
+			v += base;
+			for (unsigned int i = 0; i < size; i++)
+				blob[off + i] = v >> (8 * i);
+		} else if (cmd == ACPI_LOADER_ADD_CHECKSUM) {
+			uint32_t res = rd(e, 60, 4), start = rd(e, 64, 4);
+			uint32_t n = rd(e, 68, 4);
+
+			if (!allocated || res >= blob_len ||
+			    start + n > blob_len)
+				return false;
+			blob[res] = acpi_checksum(blob + start, n);
+		} else {
+			return false;
+		}
+	}
+	return allocated;
+}
+
+/*
+ * The blob and loader commands for firmware give, once loaded at some
+ * address, the same bytes as tables built at that address directly.
+ */
+static void test_table_loader(void)
+{
+	struct x86_acpi_config cfg = { .cpus = 4,
+				       .mem_size = 6ull << 30,
+				       .phys_bits = 40 };
+	static uint8_t blob[AREA_SIZE], direct[AREA_SIZE];
+	const uint64_t base = 0x7e5f0000;
+	struct acpi_area a;
+	uint8_t *cmds;
+	size_t len = 0;
+
+	acpi_area_init(&a, blob, 0, sizeof(blob));
+	CHECK_EQ(x86_acpi_build_area(&a, &cfg), 0);
+	cmds = acpi_loader_build(&a, "etc/acpi/tables", &len);
+	CHECK(cmds != NULL);
+	if (!cmds)
+		return;
+	/* Pointers of FADT (3), XSDT (3), RSDP; checksums of 5 + 2. */
+	CHECK_EQ(len, (1 + 7 + 7) * ACPI_LOADER_ENTRY_SIZE);
+	CHECK(run_loader(cmds, len, blob, a.used, base));
+	CHECK_EQ(x86_acpi_build(direct, base, sizeof(direct), &cfg), 0);
+	CHECK(!memcmp(blob, direct, a.used));
+	free(cmds);
+
+	/* Not for an area with addresses of its own. */
+	acpi_area_init(&a, direct, base, sizeof(direct));
+	CHECK_EQ(x86_acpi_build_area(&a, &cfg), 0);
+	CHECK(acpi_loader_build(&a, "etc/acpi/tables", &len) == NULL);
+}
+
+/*
+ * The 64-bit window reaches from RAM's end to the top of the guest's
+ * address space (46 bits at most), so it holds OVMF's choice: 32 GiB
+ * above RAM, aligned to 32 GiB, or the top eighth.
+ */
+static void test_mmio64_window(void)
+{
+	uint64_t base, size;
+
+	x86_pci_mmio64_window(1ull << 30, 40, &base, &size);
+	CHECK_EQ(base, X86_HIGH_RAM_BASE);
+	CHECK_EQ(base + size, 1ull << 40);
+	CHECK(base <= (32ull << 30) && base + size >= (64ull << 30));
+	x86_pci_mmio64_window(8ull << 30, 52, &base, &size);
+	CHECK_EQ(base, 10ull << 30); /* 9.25 GiB of RAM's end, aligned up */
+	CHECK_EQ(base + size, 1ull << 46);
+	/* An address width too small for more still gets 64 GiB. */
+	x86_pci_mmio64_window(8ull << 30, 36, &base, &size);
+	CHECK_EQ(size, 64ull << 30);
+}
+
 TEST_MAIN(TEST(test_aml_integers), TEST(test_aml_names), TEST(test_aml_eisaid),
 	  TEST(test_aml_pkglength), TEST(test_aml_resources),
 	  TEST(test_aml_balance), TEST(test_tables_1cpu),
-	  TEST(test_tables_4cpu), TEST(test_tables_64cpu), TEST(test_overflow))
+	  TEST(test_tables_4cpu), TEST(test_tables_64cpu), TEST(test_overflow),
+	  TEST(test_table_loader), TEST(test_mmio64_window))
