@@ -7,7 +7,9 @@ deps_install()
 		python3 util-linux bsdutils
 		clang libclang-rt-14-dev ca-certificates libslirp-dev
 		libglib2.0-dev liburing-dev libyaml-dev libjansson-dev libfdt-dev
-		libseccomp-dev device-tree-compiler)
+		libseccomp-dev device-tree-compiler
+		libpixman-1-dev flex bison patch bzip2 xz-utils zlib1g-dev
+		python3-venv libattr1-dev libcap-ng-dev)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -37,6 +39,7 @@ deps_install()
 deps_qemu()
 {
 	local pkgs=(qemu-system-x86 qemu-system-arm qemu-utils) p v stale=0
+	local extra=(python3-pycotap)
 	for p in "${pkgs[@]}"; do
 		v=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null)
 		case "$v" in
@@ -47,6 +50,10 @@ deps_qemu()
 		*) stale=1 ;;
 		esac
 	done
+	# The x86 L1's own QEMU build (tests/lib/qemu-l1.sh) needs pycotap,
+	# which Debian 12 has in bookworm-backports only.
+	dpkg-query -W -f='${Status}' python3-pycotap 2>/dev/null |
+		grep -q 'install ok installed' || stale=1
 	[ "$stale" = 0 ] && return 0
 	if [ "$(id -u)" != 0 ]; then
 		echo "deps: QEMU 8.2 or later is needed (${pkgs[*]}; on Debian 12 from bookworm-backports): run as root, or install it" >&2
@@ -57,7 +64,8 @@ deps_qemu()
 	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 	if [ "$codename" != bookworm ]; then
 		echo "deps: installing ${pkgs[*]}" >&2
-		apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2
+		apt-get install -y -qq --no-install-recommends "${pkgs[@]}" \
+			"${extra[@]}" >&2
 		return
 	fi
 	if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list \
@@ -69,5 +77,5 @@ deps_qemu()
 	echo "deps: installing ${pkgs[*]} from bookworm-backports" >&2
 	apt-get update -qq >&2 &&
 		apt-get install -y -qq --no-install-recommends \
-			-t bookworm-backports "${pkgs[@]}" >&2
+			-t bookworm-backports "${pkgs[@]}" "${extra[@]}" >&2
 }

@@ -27,8 +27,11 @@ l1_run()
 {
 	local out=$1 script=$2 mode=${3:-batch}
 	assets_prepare
-	command -v qemu-system-x86_64 >/dev/null ||
-		assets_die "qemu-system-x86_64 is needed for the nested L1"
+	# SCORPI_L1_QEMU: another QEMU for L1 (tests/lib/qemu-l1.sh builds
+	# one with a fix Debian's lacks).
+	local qemu=${SCORPI_L1_QEMU:-qemu-system-x86_64}
+	command -v "$qemu" >/dev/null ||
+		assets_die "$qemu is needed for the nested L1"
 	mkdir -p "$out"
 	rm -f "$out/l1-status"
 	script=$(realpath "$script")
@@ -64,13 +67,13 @@ l1_run()
 	rm -f "$out/console.log" "$out/kernel.log"
 	if [ "$mode" = interactive ]; then
 		# signal=off: Ctrl-C reaches the guest, not this QEMU.
-		qemu-system-x86_64 "${args[@]}" -monitor none \
+		"$qemu" "${args[@]}" -monitor none \
 			-chardev stdio,id=console,signal=off,logfile="$out/console.log"
 	else
 		# A bound on the whole run; l1_watch stops an L1 that locked up.
 		rm -f "$out/monitor.sock"
 		timeout -k 10 "${SCORPI_L1_TIMEOUT:-1200}" \
-			qemu-system-x86_64 "${args[@]}" \
+			"$qemu" "${args[@]}" \
 			-monitor "unix:$out/monitor.sock,server=on,wait=off" \
 			-chardev stdio,id=console,logfile="$out/console.log" \
 			</dev/null &

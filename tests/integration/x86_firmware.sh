@@ -2,15 +2,12 @@
 # UEFI boot with Debian's stock OVMF (the ovmf package, unmodified):
 # the firmware runs from the reset vector, learns the VM through fw_cfg
 # (CPUs, memory, ACPI tables by its table loader, the kernel to boot)
-# and hands over to Linux's EFI stub. Needs /dev/kvm.
+# and hands over to Linux's EFI stub. Needs /dev/kvm: tests/run runs it
+# inside the nested L1 where the host has none, on the L1 QEMU that
+# tests/lib/qemu-l1.sh builds (Debian's aborts on OVMF: docs/testing.md,
+# "Firmware under the nested L1").
 #
-# Not yet in tests/run (hence not named x86_*.sh): under the nested L1,
-# Debian's QEMU 10.0 aborts about one OVMF boot in two, on a bug of its
-# own (docs/testing.md, "Firmware under the nested L1"). Run it by hand
-# with tests/run-guest tests/integration/firmware_x86.sh, or directly
-# where there is /dev/kvm.
-#
-# usage: firmware_x86.sh SCORPI KERNEL INITRD LOGDIR
+# usage: x86_firmware.sh SCORPI KERNEL INITRD LOGDIR
 #
 # The results a passing run reports (tests/lib/report.sh: the harness
 # fails each one missing, and the script's exit status as script-NAME):
@@ -34,7 +31,8 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # A kernel through the firmware (-k with -o bootrom): OVMF starts its
-# EFI stub, which finds the initrd and command line; the guest sees EFI,
+# EFI stub, which finds the initrd (init runs from it) and the command
+# line (scorpi.test= reaches init); the guest sees EFI,
 # both vCPUs, and the ACPI tables the firmware placed and patched.
 run fw-kernel -c 2 -m 512M -o bootrom="$ovmf/OVMF_CODE_4M.fd" \
 	-s 0,hostbridge -s 5,virtio-rnd -- efi
@@ -42,11 +40,10 @@ rc=$?
 log=$logs/fw-kernel.log
 if expect_exit fw-kernel 0 "$rc" "$log" &&
 	expect_grep fw-kernel "guest: efi 64-bit" "$log" &&
-	expect_grep fw-kernel "efi: EFI v[0-9.]* by EDK II" "$log" &&
-	expect_grep fw-kernel "EFI stub: Loaded initrd" "$log"; then
+	expect_grep fw-kernel "guest: dmesg .*efi: EFI v[0-9.]* by EDK II" "$log"; then
 	report_ok fw-kernel
 fi
-expect_smp fw-kernel-smp 2 "$rc" "$log" && report_ok fw-kernel-smp
+expect_smp fw-kernel-smp 2 "$rc" "$log"
 tables=$(tr -d '\r' <"$log" | sed -n 's/.*guest: acpi tables //p')
 missing=
 for t in APIC DSDT FACP FACS MCFG; do
@@ -55,10 +52,10 @@ for t in APIC DSDT FACP FACS MCFG; do
 	*) missing="$missing $t" ;;
 	esac
 done
-if [ -z "$missing" ] && expect_grep fw-acpi "ACPI: RSDP .*SCORPI" "$log"; then
-	report_ok fw-acpi
-else
+if [ -n "$missing" ]; then
 	report_fail fw-acpi "tables seen: '$tables', missing:$missing"
+elif expect_grep fw-acpi "guest: dmesg .*ACPI: RSDP .*SCORPI" "$log"; then
+	report_ok fw-acpi
 fi
 
 # Reboot runs the firmware again (a fresh VM from the reset vector), and
@@ -68,11 +65,11 @@ rc=$?
 log=$logs/fw-reboot.log
 if expect_exit fw-reboot 0 "$rc" "$log" &&
 	expect_grep fw-reboot "second boot" "$log"; then
-	stubs=$(grep -c "EFI stub: Loaded initrd" "$log")
-	if [ "$stubs" = 2 ]; then
+	boots=$(grep -c "init reached" "$log")
+	if [ "$boots" = 2 ]; then
 		report_ok fw-reboot
 	else
-		report_fail fw-reboot "the firmware started the kernel $stubs times, expected 2"
+		report_fail fw-reboot "init reached $boots times, expected 2"
 	fi
 fi
 
