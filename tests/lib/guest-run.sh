@@ -6,7 +6,6 @@
 # but did not report and one for its exit status (script_results_check in
 # tests/lib/report.sh). Needs assets_prepare (tests/lib/assets.sh) to have run.
 . "$(dirname "${BASH_SOURCE[0]}")/l1.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/qemu-l1.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/report.sh"
 
 guest_tests()
@@ -21,10 +20,6 @@ guest_tests()
 		return
 	fi
 	echo "(no usable /dev/kvm here: running them inside a nested QEMU-TCG L1)"
-	# L1's QEMU with the fixes Debian's lacks (OVMF aborts Debian's).
-	if [ -z "${SCORPI_L1_QEMU:-}" ] && ! qemu_l1_prepare; then
-		report_fail qemu-l1 "no patched QEMU for the x86 L1: L1 runs on Debian's, which OVMF's boots can abort"
-	fi
 	# Inside L1 (bash, chrooted into this host's root, in this checkout).
 	# L1's KVM records what it does, for the boots that triple-fault.
 	local prelude="unset RESULTS

@@ -2,12 +2,16 @@
 # UEFI boot with Debian's stock OVMF (the ovmf package, unmodified):
 # the firmware runs from the reset vector, learns the VM through fw_cfg
 # (CPUs, memory, ACPI tables by its table loader, the kernel to boot)
-# and hands over to Linux's EFI stub. Needs /dev/kvm: tests/run runs it
-# inside the nested L1 where the host has none, on the L1 QEMU that
-# tests/lib/qemu-l1.sh builds (Debian's aborts on OVMF: docs/testing.md,
+# and hands over to Linux's EFI stub. Needs /dev/kvm.
+#
+# Not in tests/run yet (hence not named x86_*.sh): run it with
+# tests/run-guest tests/integration/firmware_x86.sh, which runs it in
+# the nested L1 on the QEMU that tests/lib/qemu-l1.sh builds (Debian's
+# aborts on OVMF), or directly where there is /dev/kvm. Its first CI run
+# lost an L1 to a soft lockup during one boot (docs/testing.md,
 # "Firmware under the nested L1").
 #
-# usage: x86_firmware.sh SCORPI KERNEL INITRD LOGDIR
+# usage: firmware_x86.sh SCORPI KERNEL INITRD LOGDIR
 #
 # The results a passing run reports (tests/lib/report.sh: the harness
 # fails each one missing, and the script's exit status as script-NAME):
