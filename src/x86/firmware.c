@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../acpi/acpi.h"
 #include "../acpi/acpi_loader.h"
@@ -18,10 +19,10 @@
 #include "e820.h"
 #include "firmware.h"
 #include "layout.h"
+#include "linux_boot.h"
 
 #define ACPI_BLOB_SIZE (64u << 10)
 #define ACPI_BLOB_FILE "etc/acpi/tables"
-#define BZIMAGE_SETUP_SECTS 0x1f1
 
 /* Only RAM: OVMF reserves what it must (ECAM, its own flash) itself. */
 static int describe_memory(struct fw_cfg *fw, uint64_t mem_size)
@@ -72,16 +73,19 @@ static int describe_kernel(struct fw_cfg *fw,
 			   const struct x86_firmware_config *cfg)
 {
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
+	uint8_t head[BZIMAGE_HEADER_BYTES] = { 0 };
+	struct bzimage_header hdr;
 	struct stat st, ist;
-	uint8_t sects = 0;
 	uint64_t setup;
+	char err[160];
 
-	if (fstat(cfg->kernel_fd, &st) < 0 ||
-	    pread_full(cfg->kernel_fd, &sects, 1, BZIMAGE_SETUP_SECTS) < 0)
+	/* Checked already (x86_linux_check); parsed again for its setup. */
+	if (fstat(cfg->kernel_fd, &st) < 0 || st.st_size > UINT32_MAX ||
+	    pread(cfg->kernel_fd, head, sizeof(head), 0) < 0 ||
+	    bzimage_parse(head, sizeof(head), st.st_size, &hdr, err,
+			  sizeof(err)) < 0)
 		return -1;
-	setup = ((uint64_t)(sects ? sects : 4) + 1) * 512;
-	if ((uint64_t)st.st_size <= setup || st.st_size > UINT32_MAX)
-		return -1;
+	setup = hdr.setup_size;
 	if (fw_cfg_add_u32(fw, FW_CFG_SETUP_SIZE, setup) < 0 ||
 	    fw_cfg_add_item_fd(fw, FW_CFG_SETUP_DATA, cfg->kernel_fd, 0,
 			       setup) < 0 ||

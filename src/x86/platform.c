@@ -42,6 +42,7 @@ struct platform {
 	struct x86_bootrom rom;
 	struct fw_cfg *fw_cfg;
 	struct lpc_ich9 lpc;
+	unsigned int phys_bits; /* the host's, which the guest sees too */
 };
 
 /*
@@ -110,7 +111,7 @@ static int platform_firmware(struct platform *p, struct vm *vm)
 	struct x86_firmware_config fc = {
 		.cpus = vm->cfg.cpus,
 		.mem_size = vm->cfg.mem_size,
-		.phys_bits = host_phys_bits(),
+		.phys_bits = p->phys_bits,
 		.kernel_fd = vm->kernel_fd,
 		.initrd_fd = vm->initrd_fd,
 		.cmdline = vm->cfg.cmdline,
@@ -149,6 +150,7 @@ struct platform *platform_create(struct vm *vm)
 
 	if (!p)
 		return NULL;
+	p->phys_bits = host_phys_bits();
 	if (platform_ram(vm) < 0) {
 		log_error("cannot lay out guest RAM");
 		free(p);
@@ -164,7 +166,7 @@ struct platform *platform_create(struct vm *vm)
 		return NULL;
 	}
 	/* The window the DSDT's _CRS gives the guest above RAM. */
-	x86_pci_mmio64_window(vm->cfg.mem_size, host_phys_bits(), &mmio64,
+	x86_pci_mmio64_window(vm->cfg.mem_size, p->phys_bits, &mmio64,
 			      &mmio64_size);
 	pci_bus_set_mmio64(&p->pci->bus, mmio64, mmio64 + mmio64_size);
 	platform_cmos_memory(p->rtc, vm->cfg.mem_size);
@@ -205,7 +207,7 @@ int platform_check_boot(struct vm *vm)
 int platform_boot(struct platform *p, struct vm *vm)
 {
 	struct x86_acpi_config acpi = { vm->cfg.cpus, vm->cfg.mem_size,
-					host_phys_bits() };
+					p->phys_bits };
 	struct linux_boot_files files = {
 		.kernel_fd = vm->kernel_fd,
 		.initrd_fd = vm->initrd_fd,
