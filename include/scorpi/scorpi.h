@@ -98,7 +98,7 @@ SCORPI_API void scorpi_config_free(scorpi_config *cfg);
 /*
  * Sets a property by its YAML key: name, cpu, memory, console (none or
  * stdio), reboot (reset or exit), kernel, initrd, cmdline, bootrom,
- * bootvars, stats, sandbox (on, the default, or off: whether this VM
+ * bootvars, uuid, stats, sandbox (on, the default, or off: whether this VM
  * installs the sandbox where scorpi_set_sandbox allows it).
  */
 SCORPI_API int scorpi_config_set(scorpi_config *cfg, const char *key,

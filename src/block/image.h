@@ -23,6 +23,14 @@ struct blk_align {
  * direct, a file takes any buffer and 512-byte sectors.
  */
 void blk_probe_align(int fd, bool direct, struct blk_align *a);
+/*
+ * Locks an open image for this process's use, as every VMM opening it
+ * through here does: shared for reading (write false), exclusive for
+ * writing, with an open file description lock (the VMM's own, released
+ * when it ends, however it ends). On failure logs one line naming the
+ * holder, "WHAT PATH: locked by process N (comm)", and returns -1.
+ */
+int image_lock(int fd, bool write, const char *what, const char *path);
 /* Whether p and len fit the alignment (a power of two). */
 static inline bool blk_aligned(uint64_t v, uint32_t align)
 {

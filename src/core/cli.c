@@ -42,7 +42,9 @@ void cli_usage(FILE *out)
 	      "  -o reboot=reset|exit\n"
 	      "                 on a guest reboot, reset in place (default) or exit 2\n"
 	      "  -o bootrom=FILE, -o bootvars=FILE\n"
-	      "                 UEFI firmware and its variables (not supported yet)\n"
+	      "                 UEFI firmware and its variable store (x86-64)\n"
+	      "  -o uuid=UUID   the SMBIOS system UUID (default: one made from the\n"
+	      "                 VM name, the same on every run)\n"
 	      "  -o stats=FILE  write VM exit counters to FILE when the VM ends\n"
 	      "  -o sandbox=on|off\n"
 	      "                 once set up, confine the VMM: seccomp, Landlock, no\n"
@@ -61,7 +63,7 @@ static int parse_option(const char *arg, struct vm_config *cfg)
 {
 	static const char *const keys[] = { "console",	"reboot", "bootrom",
 					    "bootvars", "stats",  "sandbox",
-					    NULL };
+					    "uuid",	NULL };
 	const char *eq = strchr(arg, '=');
 	char key[16], where[64];
 	size_t klen = eq ? (size_t)(eq - arg) : 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "../base/log.h"
 #include "config.h"
@@ -22,6 +23,21 @@ void config_init(struct vm_config *cfg)
 	cfg->console = CONSOLE_NONE;
 	cfg->on_reboot = REBOOT_RESET;
 	cfg->sandbox = true;
+}
+
+/* Scorpi's namespace for name-based VM UUIDs (chosen once, at random). */
+static const uuid_t vm_uuid_namespace = {
+	0x25, 0xb1, 0xf2, 0x0e, 0xf2, 0x52, 0x43, 0xc0,
+	0x8c, 0xe7, 0xfa, 0x60, 0x74, 0x03, 0xba, 0x6b,
+};
+
+void config_uuid(const struct vm_config *cfg, uint8_t out[16])
+{
+	if (cfg->uuid_set)
+		memcpy(out, cfg->uuid, 16);
+	else
+		uuid_generate_sha1(out, vm_uuid_namespace, cfg->name,
+				   strlen(cfg->name));
 }
 
 static void dev_config_free(struct dev_config *dc)
@@ -274,6 +290,16 @@ int config_set(struct vm_config *cfg, const char *key, const char *value,
 		return set_path(&cfg->bootvars, value, where);
 	if (!strcmp(key, "stats"))
 		return set_path(&cfg->stats, value, where);
+	if (!strcmp(key, "uuid")) {
+		if (uuid_parse(value, cfg->uuid) < 0) {
+			log_error(
+				"%s: expected a UUID, 8-4-4-4-12 hexadecimal digits",
+				where);
+			return -1;
+		}
+		cfg->uuid_set = true;
+		return 0;
+	}
 	if (!strcmp(key, "cmdline"))
 		return set_string(&cfg->cmdline, value, where);
 	log_error("%s: unknown option", where);
@@ -626,6 +652,21 @@ static int check_devices(const struct vm_config *cfg)
 			}
 		}
 	}
+	/* One device per place in the firmware's boot order. */
+	for (unsigned int i = 0; i < cfg->ndevices; i++) {
+		const char *a = dev_opt(&cfg->devices[i], "bootindex");
+
+		for (unsigned int j = 0; a && j < i; j++) {
+			const char *b = dev_opt(&cfg->devices[j], "bootindex");
+
+			if (b && strtoul(a, NULL, 10) == strtoul(b, NULL, 10)) {
+				log_error("%s: bootindex=%s is taken by %s",
+					  cfg->devices[i].origin, a,
+					  cfg->devices[j].origin);
+				return -1;
+			}
+		}
+	}
 	if (cfg->console == CONSOLE_VIRTIO && !have_console) {
 		log_error("-o console=virtio needs a %s device: add -s SLOT,%s",
 			  class_name(DEVICE_CONSOLE),
@@ -649,12 +690,6 @@ static int check_supported(const struct vm_config *cfg)
 	if (cfg->bootvars && !cfg->bootrom) {
 		log_error(
 			"bootvars %s: variables need firmware: give -o bootrom=CODE.fd too",
-			cfg->bootvars);
-		return -1;
-	}
-	if (cfg->bootvars) {
-		log_error(
-			"bootvars %s: a persistent variable store is not supported yet; without it, variables last for the run",
 			cfg->bootvars);
 		return -1;
 	}
@@ -858,6 +893,12 @@ void config_write_yaml(const struct vm_config *cfg, FILE *out)
 		fputs("sandbox: off\n", out);
 	yaml_property(out, "bootrom", cfg->bootrom);
 	yaml_property(out, "bootvars", cfg->bootvars);
+	if (cfg->uuid_set) {
+		char text[37];
+
+		uuid_unparse_lower(cfg->uuid, text);
+		yaml_property(out, "uuid", text);
+	}
 	yaml_property(out, "kernel", cfg->kernel);
 	yaml_property(out, "initrd", cfg->initrd);
 	yaml_property(out, "cmdline", cfg->cmdline);

@@ -78,6 +78,12 @@ struct vm_config {
 	char *cmdline;
 	char *bootrom;
 	char *bootvars;
+	/*
+	 * The SMBIOS system UUID (-o uuid=), in RFC 4122 byte order; when
+	 * not given, one made from the name (vm_config_uuid).
+	 */
+	uint8_t uuid[16];
+	bool uuid_set;
 	char *stats; /* where VM exit counters are written, or NULL */
 	enum console_mode console;
 	enum reboot_action on_reboot;
@@ -93,6 +99,11 @@ struct vm_config {
 };
 
 void config_init(struct vm_config *cfg);
+/*
+ * The VM's UUID: the one given, else a name-based one (RFC 4122
+ * version 5, SHA-1, in a namespace of Scorpi's), the same on every run.
+ */
+void config_uuid(const struct vm_config *cfg, uint8_t out[16]);
 void config_free(struct vm_config *cfg);
 /* A deep copy; returns -1 when out of memory (dst is then empty). */
 int config_copy(struct vm_config *dst, const struct vm_config *src);
@@ -101,7 +112,7 @@ int parse_bool(const char *s, bool *out);
 
 /*
  * Sets one VM property by its YAML key (name, cpu, memory, console,
- * reboot, sandbox, bootrom, bootvars, kernel, initrd, cmdline, stats).
+ * reboot, sandbox, bootrom, bootvars, uuid, kernel, initrd, cmdline, stats).
  * `where` starts every message ("-c", "vm.yaml:3: cpu"). Returns -1
  * after printing why not.
  */

@@ -536,7 +536,7 @@ static int load_devices(const struct yaml_ctx *y, const yaml_node_t *v)
 
 static const char *const scalar_keys[] = {
 	"name",	  "console", "reboot",	"bootrom", "bootvars",
-	"kernel", "initrd",  "cmdline", "stats",   "sandbox",
+	"kernel", "initrd",  "cmdline", "stats",   "sandbox", "uuid",
 };
 
 static int load_root(const struct yaml_ctx *y, const yaml_node_t *root)

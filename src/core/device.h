@@ -62,6 +62,15 @@ struct device_class {
 	/* The key that a bare first option means ("path" for disks). */
 	const char *positional;
 	const struct dev_opt_spec *opts; /* ends with a NULL key */
+	/*
+	 * Firmware can boot from it (it takes bootindex=N): its node in an
+	 * OpenFirmware device path, the name QEMU gives its PCI class
+	 * ("scsi" for a disk, "ethernet"), and what follows that node
+	 * ("/disk@0,0"), as fw_cfg's bootorder file lists it. NULL: it
+	 * cannot be booted from.
+	 */
+	const char *boot_node;
+	const char *boot_child;
 	/* Checks the options together, without I/O; prints why not. */
 	int (*check)(const struct dev_config *dc);
 	/* Makes it: a device sees vm through vm_device.h only. */

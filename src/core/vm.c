@@ -947,8 +947,10 @@ struct vm *vm_create(const struct vm_config *cfg, int *err)
 		for (unsigned int i = 0; i < cfg->ndevices; i++)
 			if (!cfg->devices[i].cls->create)
 				*err = SCORPI_ERR_NOT_SUPPORTED;
-		if (cfg->bootrom || cfg->bootvars)
+#ifndef __x86_64__
+		if (cfg->bootrom)
 			*err = SCORPI_ERR_NOT_SUPPORTED;
+#endif
 		return NULL;
 	}
 	*err = SCORPI_ERR_NO_MEMORY;

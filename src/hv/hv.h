@@ -64,6 +64,12 @@ int hv_vm_map_ram(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
  */
 int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 		  uint64_t size, void *host);
+/*
+ * Takes a slot's memory away again: the guest's reads of it exit as
+ * HV_EXIT_MMIO too (a flash in a command mode answers them itself).
+ * Any thread may call it, a vCPU's among them, while the VM runs.
+ */
+int hv_vm_unmap(struct hv_vm *vm, unsigned int slot);
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level);
 
 /*

@@ -269,6 +269,13 @@ int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 	return hv_vm_map_ram(vm, slot, gpa, size, host);
 }
 
+int hv_vm_unmap(struct hv_vm *vm, unsigned int slot)
+{
+	(void)vm;
+	(void)slot;
+	return 0;
+}
+
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level)
 {
 	(void)gsi;

@@ -147,6 +147,11 @@ int hv_vm_map_rom(struct hv_vm *vm, unsigned int slot, uint64_t gpa,
 	return kvm_set_memory(vm->fd, slot, gpa, size, host, true);
 }
 
+int hv_vm_unmap(struct hv_vm *vm, unsigned int slot)
+{
+	return kvm_clear_memory(vm->fd, slot);
+}
+
 int hv_vm_irq_line(struct hv_vm *vm, unsigned int gsi, bool level)
 {
 	struct kvm_irq_level irq = {

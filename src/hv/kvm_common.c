@@ -96,6 +96,18 @@ int kvm_set_memory(int vm_fd, unsigned int slot, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
+int kvm_clear_memory(int vm_fd, unsigned int slot)
+{
+	struct kvm_userspace_memory_region region = { .slot = slot };
+
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		log_error("cannot unmap guest memory slot %u: %s", slot,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int kvm_irqfd(int vm_fd, int fd, unsigned int gsi, bool assign)
 {
 	struct kvm_irqfd irqfd = {

@@ -30,6 +30,8 @@ unsigned int kvm_max_vcpus(int fd);
 
 int kvm_set_memory(int vm_fd, unsigned int slot, uint64_t gpa, uint64_t size,
 		   void *host, bool read_only);
+/* Deletes slot: size 0, as KVM_SET_USER_MEMORY_REGION has it. */
+int kvm_clear_memory(int vm_fd, unsigned int slot);
 int kvm_irqfd(int vm_fd, int fd, unsigned int gsi, bool assign);
 int kvm_ioeventfd(int vm_fd, int fd, uint64_t addr, bool assign);
 

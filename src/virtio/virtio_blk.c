@@ -15,7 +15,6 @@
  * read-only one takes a shared lock, so nobody writes under it either.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -24,7 +23,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -161,72 +159,8 @@ static int blk_check(const struct dev_config *dc)
 	return 0;
 }
 
-/*
- * Who holds a lock on the image: OFD locks show no owner in /proc/locks,
- * but each open file's fdinfo lists its locks, with the inode.
- */
-static void blk_lock_holder(const struct stat *img, char *out, size_t len)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *p;
-	char want[64];
-
-	snprintf(out, len, "another process");
-	if (!proc)
-		return;
-	snprintf(want, sizeof(want), "%02x:%02x:%llu ", major(img->st_dev),
-		 minor(img->st_dev), (unsigned long long)img->st_ino);
-	while ((p = readdir(proc))) {
-		char path[600], line[256], comm[64] = "?";
-		DIR *fds;
-		struct dirent *f;
-		FILE *c;
-
-		if (p->d_name[0] < '1' || p->d_name[0] > '9' ||
-		    atoi(p->d_name) == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fdinfo", p->d_name);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((f = readdir(fds))) {
-			FILE *fi;
-			bool found = false;
-
-			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s",
-				 p->d_name, f->d_name);
-			fi = fopen(path, "r");
-			if (!fi)
-				continue;
-			while (!found && fgets(line, sizeof(line), fi))
-				found = !strncmp(line, "lock:", 5) &&
-					strstr(line, want);
-			fclose(fi);
-			if (!found)
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/comm",
-				 p->d_name);
-			c = fopen(path, "r");
-			if (c) {
-				if (fgets(comm, sizeof(comm), c))
-					comm[strcspn(comm, "\n")] = 0;
-				fclose(c);
-			}
-			snprintf(out, len, "process %d (%.64s)",
-				 atoi(p->d_name), comm);
-			closedir(fds);
-			closedir(proc);
-			return;
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-}
-
 static int blk_open(struct virtio_blk *b)
 {
-	struct flock lk = { .l_type = b->opt.ro ? F_RDLCK : F_WRLCK,
-			    .l_whence = SEEK_SET };
 	int flags = (b->opt.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
 		    (b->opt.direct ? O_DIRECT : 0);
 	struct stat st;
@@ -237,15 +171,8 @@ static int blk_open(struct virtio_blk *b)
 		log_error("virtio-blk %s: %s", b->opt.path, strerror(errno));
 		return -1;
 	}
-	if (fcntl(b->fd, F_OFD_SETLK, &lk) < 0) {
-		char holder[128];
-
-		blk_lock_holder(&st, holder, sizeof(holder));
-		log_error(
-			"virtio-blk %s: locked by %s; is another VM using it?",
-			b->opt.path, holder);
+	if (image_lock(b->fd, !b->opt.ro, "virtio-blk", b->opt.path) < 0)
 		return -1;
-	}
 	b->is_bdev = S_ISBLK(st.st_mode);
 	/* The guest's block size: what O_DIRECT needs here, or 512. */
 	blk_probe_align(b->fd, b->opt.direct, &b->align);
@@ -643,6 +570,8 @@ static const struct dev_opt_spec blk_opts[] = {
 	{ "direct", DEV_OPT_BOOL, false,
 	  "O_DIRECT: bypass the host page cache" },
 	{ "aio", DEV_OPT_STRING, false, "io_uring (default) or threads" },
+	{ "bootindex", DEV_OPT_UINT, false,
+	  "firmware boot order, lowest first (docs/firmware.md)" },
 	{ 0 },
 };
 
@@ -652,6 +581,8 @@ const struct device_class virtio_blk_class = {
 	.bus = DEV_BUS_PCI,
 	.positional = "path",
 	.opts = blk_opts,
+	.boot_node = "scsi",
+	.boot_child = "/disk@0,0",
 	.check = blk_check,
 	.create = blk_create,
 	.attach = blk_attach,

@@ -588,6 +588,8 @@ static const struct dev_opt_spec net_opts[] = {
 	{ "mac", DEV_OPT_STRING, false, "MAC address, e.g. 52:54:00:12:34:56" },
 	{ "hostfwd", DEV_OPT_STRING, true,
 	  "tcp|udp:[ADDR]:HOSTPORT-:GUESTPORT (slirp)" },
+	{ "bootindex", DEV_OPT_UINT, false,
+	  "firmware boot order, lowest first (docs/firmware.md)" },
 	{ 0 },
 };
 
@@ -597,6 +599,8 @@ const struct device_class virtio_net_class = {
 	.bus = DEV_BUS_PCI,
 	.positional = "backend",
 	.opts = net_opts,
+	.boot_node = "ethernet",
+	.boot_child = "",
 	.check = net_check,
 	.create = net_create,
 	.attach = net_attach,

@@ -4,6 +4,8 @@
  * PlatformInitLib for memory and CPUs, AcpiPlatformDxe for the tables,
  * QemuKernelLoaderFsDxe for a kernel given on the command line).
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,7 +16,10 @@
 #include "../base/bus.h"
 #include "../base/guest_ram.h"
 #include "../base/log.h"
+#include "../core/config.h"
+#include "../core/device.h"
 #include "../devices/fw_cfg.h"
+#include "../smbios/smbios.h"
 #include "acpi_tables.h"
 #include "e820.h"
 #include "firmware.h"
@@ -109,13 +114,90 @@ static int describe_kernel(struct fw_cfg *fw,
 	return 0;
 }
 
+struct boot_entry {
+	const struct dev_config *dc;
+	unsigned long index; /* ULONG_MAX: none given */
+};
+
+static int boot_entry_cmp(const void *a, const void *b)
+{
+	const struct boot_entry *x = a, *y = b;
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	if (x->dc->slot != y->dc->slot)
+		return x->dc->slot < y->dc->slot ? -1 : 1;
+	return x->dc->func < y->dc->func ? -1 : x->dc->func > y->dc->func;
+}
+
+char *x86_bootorder(const struct vm_config *cfg)
+{
+	struct boot_entry e[VM_MAX_DEVICES];
+	size_t n = 0, len = 0, cap = 1;
+	char *out;
+
+	for (unsigned int i = 0; i < cfg->ndevices; i++) {
+		const struct dev_config *dc = &cfg->devices[i];
+		const char *index = dev_opt(dc, "bootindex");
+
+		if (dc->bus != DEV_BUS_PCI || !dc->cls->boot_node)
+			continue;
+		e[n].dc = dc;
+		e[n].index = index ? strtoul(index, NULL, 10) : ULONG_MAX;
+		cap += 64 + strlen(dc->cls->boot_node) +
+		       strlen(dc->cls->boot_child);
+		n++;
+	}
+	if (!n)
+		return NULL;
+	qsort(e, n, sizeof(e[0]), boot_entry_cmp);
+	out = malloc(cap);
+	if (!out) {
+		log_error("out of memory");
+		return NULL;
+	}
+	/* The function only when it is not 0, as QEMU writes it. */
+	for (size_t i = 0; i < n; i++) {
+		const struct dev_config *dc = e[i].dc;
+		char func[16] = "";
+
+		if (dc->func)
+			snprintf(func, sizeof(func), ",%x", dc->func);
+		len += snprintf(out + len, cap - len, "%s/pci@i0cf8/%s@%x%s%s",
+				i ? "\n" : "", dc->cls->boot_node, dc->slot,
+				func, dc->cls->boot_child);
+	}
+	return out;
+}
+
+/* The structures, and an anchor that tells OVMF their version and size. */
+static int describe_smbios(struct fw_cfg *fw,
+			   const struct x86_firmware_config *cfg)
+{
+	uint8_t anchor[SMBIOS3_ANCHOR_LEN];
+
+	smbios_build_anchor(anchor, 0, cfg->smbios_len);
+	if (fw_cfg_add_file(fw, "etc/smbios/smbios-tables", cfg->smbios,
+			    cfg->smbios_len) < 0)
+		return -1;
+	return fw_cfg_add_file(fw, "etc/smbios/smbios-anchor", anchor,
+			       sizeof(anchor));
+}
+
 int x86_firmware_describe(struct fw_cfg *fw,
 			  const struct x86_firmware_config *cfg)
 {
 	if (fw_cfg_add_u16(fw, FW_CFG_NB_CPUS, cfg->cpus) < 0 ||
 	    fw_cfg_add_u16(fw, FW_CFG_MAX_CPUS, cfg->cpus) < 0 ||
 	    describe_memory(fw, cfg->mem_size) < 0 ||
-	    describe_acpi(fw, cfg) < 0) {
+	    describe_acpi(fw, cfg) < 0 || describe_smbios(fw, cfg) < 0) {
+		log_error(
+			"cannot describe the VM to its firmware: out of memory");
+		return -1;
+	}
+	/* With its NUL, as QEMU gives it. */
+	if (cfg->bootorder && fw_cfg_add_file(fw, "bootorder", cfg->bootorder,
+					      strlen(cfg->bootorder) + 1) < 0) {
 		log_error(
 			"cannot describe the VM to its firmware: out of memory");
 		return -1;

@@ -24,6 +24,7 @@
 #define X86_CMDLINE_MAX 0x10000ull
 #define X86_EBDA_ADDR 0x9fc00ull
 #define X86_BIOS_AREA_ADDR 0xe0000ull /* ACPI tables live here */
+#define X86_SMBIOS_ADDR 0xf0000ull /* where Linux looks for SMBIOS */
 #define X86_BIOS_AREA_END 0x100000ull
 #define X86_KERNEL_ADDR 0x100000ull
 
@@ -37,6 +38,7 @@
 #define X86_PCI_CONFIG_PORT 0xcf8
 #define X86_RESET_PORT 0xcf9
 #define X86_I8042_CMD_PORT 0x64
+#define X86_PORT92 0x92
 #define X86_FW_CFG_PORT 0x510
 
 /* GSIs 16-23 carry PCI INTx: slot S pin P (1 = INTA) on 16 + (S + P - 1) % 8. */

@@ -8,17 +8,21 @@
  */
 #include <cpuid.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../base/log.h"
 #include "../core/vm.h"
 #include "../devices/acpi_pm.h"
+#include "../devices/cfi_flash.h"
 #include "../devices/fw_cfg.h"
 #include "../devices/i8042_reset.h"
 #include "../devices/lpc_ich9.h"
 #include "../devices/pci_host.h"
+#include "../devices/port92.h"
 #include "../devices/rtc_cmos.h"
 #include "../devices/uart_16550.h"
 #include "../hv/hv_x86.h"
+#include "../smbios/smbios.h"
 #include "acpi_tables.h"
 #include "bootrom.h"
 #include "firmware.h"
@@ -30,19 +34,29 @@
 #define CMOS_MEM_ABOVE_16M_HI 0x35
 #define CMOS_MEM_ABOVE_4G_LO 0x5b
 
-/* The firmware's memory slot, after the RAM regions'. */
+/* Room for the SMBIOS structures: under 1 KiB with the longest name. */
+#define SMBIOS_TABLES_MAX 4096
+
+/* The firmware's memory slots, after the RAM regions': code, variables. */
 #define X86_BOOTROM_SLOT GUEST_RAM_MAX_REGIONS
+#define X86_BOOTVARS_SLOT (GUEST_RAM_MAX_REGIONS + 1)
 
 struct platform {
 	struct uart_16550 *com1;
 	struct rtc_cmos *rtc;
 	struct acpi_pm *pm;
 	struct pci_host *pci;
+	struct port92 port92;
 	/* With -o bootrom only: */
 	struct x86_bootrom rom;
+	struct x86_bootvars vars;
+	struct cfi_flash *flash; /* with -o bootvars */
+	struct vm *vm; /* whose hypervisor VM the flash maps into */
 	struct fw_cfg *fw_cfg;
 	struct lpc_ich9 lpc;
 	unsigned int phys_bits; /* the host's, which the guest sees too */
+	uint8_t smbios[SMBIOS_TABLES_MAX]; /* the VM's SMBIOS structures */
+	size_t smbios_len;
 };
 
 /*
@@ -58,6 +72,52 @@ static unsigned int host_phys_bits(void)
 		return 36;
 	__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx);
 	return eax & 0xff;
+}
+
+/*
+ * The SMBIOS structures: the VM's name and UUID, one socket of its
+ * vCPUs with the host's CPUID signature (what KVM passes on), and RAM
+ * as the e820 map has it.
+ */
+static int platform_smbios(struct platform *p, const struct vm *vm)
+{
+	uint64_t mem = vm->cfg.mem_size;
+	uint64_t low = mem < X86_LOW_RAM_END ? mem : X86_LOW_RAM_END;
+	unsigned int eax = 0, ebx, ecx, edx = 0;
+	uint8_t uuid[16];
+	struct smbios_config sc = {
+		.vm_name = vm->cfg.name,
+		.uuid = uuid,
+		.version = SCORPI_VERSION,
+		.cpus = vm->cfg.cpus,
+		.ram = { { 0, low }, { X86_HIGH_RAM_BASE, mem - low } },
+		.nram = mem > low ? 2 : 1,
+	};
+
+	__get_cpuid(1, &eax, &ebx, &ecx, &edx);
+	sc.cpu_signature = eax;
+	sc.cpu_features = edx;
+	config_uuid(&vm->cfg, uuid);
+	p->smbios_len = smbios_build_tables(&sc, p->smbios, sizeof(p->smbios));
+	if (!p->smbios_len) {
+		log_error("the SMBIOS tables do not fit in %zu bytes",
+			  sizeof(p->smbios));
+		return -1;
+	}
+	return 0;
+}
+
+/* For the direct boot, where Linux scans for them (the F segment). */
+static void platform_place_smbios(struct platform *p, struct vm *vm)
+{
+	uint8_t *at = guest_ram_ptr(&vm->ram, X86_SMBIOS_ADDR,
+				    SMBIOS3_ANCHOR_LEN + 8 + p->smbios_len);
+
+	if (!at)
+		return;
+	smbios_build_anchor(at, X86_SMBIOS_ADDR + SMBIOS3_ANCHOR_LEN + 8,
+			    p->smbios_len);
+	memcpy(at + SMBIOS3_ANCHOR_LEN + 8, p->smbios, p->smbios_len);
 }
 
 static size_t com1_receive(void *ctx, const uint8_t *buf, size_t len)
@@ -105,6 +165,39 @@ static const struct pci_host_config x86_pci_host = {
 	.q35_pciexbar = true,
 };
 
+/* The flash's read-array mode maps its pages for the guest's reads. */
+static int bootvars_set_mapped(void *ctx, bool mapped, const uint8_t *host)
+{
+	struct platform *p = ctx;
+
+	if (!mapped)
+		return hv_vm_unmap(p->vm->hv_vm, X86_BOOTVARS_SLOT);
+	return hv_vm_map_rom(p->vm->hv_vm, X86_BOOTVARS_SLOT, p->vars.gpa,
+			     p->vars.size, (void *)host);
+}
+
+/* The variable store, a CFI flash just below the code (-o bootvars). */
+static int platform_bootvars(struct platform *p, struct vm *vm)
+{
+	struct cfi_flash_config fc = {
+		.name = vm->cfg.bootvars,
+		.block_size = X86_BOOTVARS_BLOCK,
+		.set_mapped = bootvars_set_mapped,
+		.ctx = p,
+	};
+
+	if (x86_bootvars_open(vm->cfg.bootvars, vm->cfg.bootrom, &p->rom,
+			      &p->vars) < 0)
+		return -1;
+	fc.fd = p->vars.fd;
+	fc.size = p->vars.size;
+	p->flash = cfi_flash_create(&fc);
+	if (!p->flash)
+		return -1;
+	return bus_add(&vm->mmio, p->vars.gpa, p->vars.size, cfi_flash_access,
+		       p->flash, "bootvars");
+}
+
 /* The firmware, fw_cfg and the LPC bridge, for -o bootrom. */
 static int platform_firmware(struct platform *p, struct vm *vm)
 {
@@ -115,20 +208,35 @@ static int platform_firmware(struct platform *p, struct vm *vm)
 		.kernel_fd = vm->kernel_fd,
 		.initrd_fd = vm->initrd_fd,
 		.cmdline = vm->cfg.cmdline,
+		.smbios = p->smbios,
+		.smbios_len = p->smbios_len,
 	};
+	char *bootorder;
+	int ret;
 
 	if (x86_bootrom_open(vm->cfg.bootrom, &p->rom) < 0)
 		return -1;
-	if (p->rom.unified)
+	if (vm->cfg.bootvars) {
+		if (platform_bootvars(p, vm) < 0)
+			return -1;
+	} else if (p->rom.unified) {
 		log_info(
 			"bootrom %s holds its own variable store, mapped read-only: EFI variables last for this run only",
 			vm->cfg.bootrom);
-	else
+	} else {
 		log_info(
 			"bootrom %s: no variable store given (-o bootvars): EFI variables last for this run only",
 			vm->cfg.bootrom);
+	}
 	p->fw_cfg = fw_cfg_create(&vm->ram);
-	if (!p->fw_cfg || x86_firmware_describe(p->fw_cfg, &fc) < 0)
+	if (!p->fw_cfg)
+		return -1;
+	/* fw_cfg keeps a copy. */
+	bootorder = x86_bootorder(&vm->cfg);
+	fc.bootorder = bootorder;
+	ret = x86_firmware_describe(p->fw_cfg, &fc);
+	free(bootorder);
+	if (ret < 0)
 		return -1;
 	lpc_ich9_init(&p->lpc);
 	if (pci_bus_add(&p->pci->bus, &p->lpc.pci, LPC_ICH9_DEVFN) < 0)
@@ -151,6 +259,7 @@ struct platform *platform_create(struct vm *vm)
 	if (!p)
 		return NULL;
 	p->phys_bits = host_phys_bits();
+	p->vm = vm;
 	if (platform_ram(vm) < 0) {
 		log_error("cannot lay out guest RAM");
 		free(p);
@@ -181,6 +290,9 @@ struct platform *platform_create(struct vm *vm)
 		       p->pci, "pci-config");
 	err |= bus_add(&vm->pio, X86_I8042_CMD_PORT, 1, i8042_reset_access,
 		       &vm->control, "i8042-reset");
+	port92_init(&p->port92, &vm->control);
+	err |= bus_add(&vm->pio, X86_PORT92, 1, port92_access, &p->port92,
+		       "port92");
 	err |= bus_add(&vm->mmio, X86_ECAM_BASE, X86_ECAM_SIZE,
 		       pci_host_ecam_access, p->pci, "pci-ecam");
 	err |= bus_add(&vm->mmio, X86_PCI_MMIO32_BASE,
@@ -188,6 +300,8 @@ struct platform *platform_create(struct vm *vm)
 		       pci_bus_mmio_access, &p->pci->bus, "pci-mmio32");
 	err |= bus_add(&vm->mmio, mmio64, mmio64_size, pci_bus_mmio64_access,
 		       &p->pci->bus, "pci-mmio64");
+	if (!err)
+		err = platform_smbios(p, vm);
 	if (!err && vm->cfg.bootrom)
 		err = platform_firmware(p, vm);
 	if (err) {
@@ -214,20 +328,26 @@ int platform_boot(struct platform *p, struct vm *vm)
 		.cmdline = vm->cfg.cmdline,
 		.rsdp_addr = X86_BIOS_AREA_ADDR,
 	};
-	size_t acpi_size = X86_BIOS_AREA_END - X86_BIOS_AREA_ADDR;
+	size_t acpi_size = X86_SMBIOS_ADDR - X86_BIOS_AREA_ADDR;
 	void *acpi_host =
 		guest_ram_ptr(&vm->ram, X86_BIOS_AREA_ADDR, acpi_size);
 	struct x86_boot_state state;
 
 	/* Firmware starts at the reset vector, where KVM puts vCPU 0. */
-	if (p->rom.host)
+	if (p->rom.host) {
+		if (p->flash && hv_vm_map_rom(vm->hv_vm, X86_BOOTVARS_SLOT,
+					      p->vars.gpa, p->vars.size,
+					      (void *)cfi_flash_host(p->flash)))
+			return -1;
 		return hv_vm_map_rom(vm->hv_vm, X86_BOOTROM_SLOT, p->rom.gpa,
 				     p->rom.size, p->rom.host);
+	}
 	if (!acpi_host || x86_acpi_build(acpi_host, X86_BIOS_AREA_ADDR,
 					 acpi_size, &acpi) < 0) {
 		log_error("the ACPI tables do not fit in the BIOS area");
 		return -1;
 	}
+	platform_place_smbios(p, vm);
 	if (x86_linux_load(&vm->ram, vm->cfg.mem_size, &files, &state) < 0)
 		return -1;
 	/* The other vCPUs wait for the guest's INIT/SIPI, in the kernel. */
@@ -240,10 +360,13 @@ void platform_reset(struct platform *p)
 	uart_16550_reset(p->com1);
 	acpi_pm_reset(p->pm);
 	pci_host_reset(p->pci);
+	port92_reset(&p->port92);
 	if (p->fw_cfg) {
 		fw_cfg_reset(p->fw_cfg);
 		lpc_ich9_reset(&p->lpc);
 	}
+	if (p->flash)
+		cfi_flash_reset(p->flash);
 }
 
 int platform_power_button(struct platform *p)
@@ -266,6 +389,7 @@ void platform_destroy(struct platform *p)
 	acpi_pm_destroy(p->pm);
 	pci_host_destroy(p->pci);
 	fw_cfg_destroy(p->fw_cfg);
+	cfi_flash_destroy(p->flash);
 	x86_bootrom_close(&p->rom);
 	free(p);
 }

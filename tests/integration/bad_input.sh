@@ -171,6 +171,62 @@ bad bootrom-no-vector 'no reset vector in its last 16 bytes' \
 	-o bootrom="$tmp/no-vector.fd" vm1
 bad bootvars-alone 'variables need firmware' -o bootvars="$tmp/vars.fd" \
 	"${k[@]}" vm1
+# Firmware-like images: a volume, a reset vector; code of 120 KiB goes
+# with 8 KiB of variables (a 128 KiB flash), a unified one holds them.
+python3 - "$tmp" <<'PY'
+import sys
+d = sys.argv[1]
+def image(size, guid):
+    b = bytearray(size)
+    b[16:32] = guid
+    b[40:44] = b"_FVH"
+    b[-16:] = b"\x90" * 16
+    return bytes(b)
+nv = bytes.fromhex("8d2bf1ff96768b4ca9852747075b4f50")
+open(d + "/code.fd", "wb").write(image(120 << 10, bytes(16)))
+open(d + "/code-full.fd", "wb").write(image(128 << 10, bytes(16)))
+open(d + "/unified.fd", "wb").write(image(128 << 10, nv))
+open(d + "/vars-small.fd", "wb").write(b"\xff" * 4096)
+open(d + "/vars-ro.fd", "wb").write(b"\xff" * 8192)
+open(d + "/vars-held.fd", "wb").write(b"\xff" * 8192)
+PY
+chmod 0444 "$tmp/vars-ro.fd"
+bad bootvars-unified 'holds its own variable store' \
+	-o bootrom="$tmp/unified.fd" -o bootvars="$tmp/vars-ro.fd" vm1
+bad bootvars-size 'needs a variable store of 8192 bytes' \
+	-o bootrom="$tmp/code.fd" -o bootvars="$tmp/vars-small.fd" vm1
+bad bootvars-read-only 'read-only \(mode 0444\)' \
+	-o bootrom="$tmp/code.fd" -o bootvars="$tmp/vars-ro.fd" vm1
+python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)' "$tmp/vars-held.fd" >"$tmp/held.out" &
+holder=$!
+for _ in $(seq 1 50); do
+	grep -q held "$tmp/held.out" && break
+	sleep 0.1
+done
+bad bootvars-locked 'bootvars .*vars-held.fd: locked by process [0-9]+ \(python3\)' \
+	-o bootrom="$tmp/code.fd" -o bootvars="$tmp/vars-held.fd" vm1
+kill "$holder"
+wait "$holder" 2>/dev/null
+bad bootvars-no-template 'no blank store known for .*code.fd' \
+	-o bootrom="$tmp/code.fd" -o bootvars="$tmp/vars-new.fd" vm1
+cp "$tmp/code.fd" "$tmp/X_CODE.fd"
+head -c 8192 /dev/zero >"$tmp/X_VARS.fd"
+bad bootvars-bad-template 'blank store .*X_VARS.fd: not a variable store' \
+	-o bootrom="$tmp/X_CODE.fd" -o bootvars="$tmp/vars-new.fd" vm1
+bad bootvars-no-room 'leaves no room for a variable store' \
+	-o bootrom="$tmp/code-full.fd" -o bootvars="$tmp/vars-new.fd" vm1
+# Refused stores are as they were, and none was made.
+if ! head -c 4096 /dev/zero | tr '\0' '\377' | cmp -s - "$tmp/vars-small.fd"; then
+	report_fail bad-input-bootvars-unchanged "a refused store was changed"
+elif ls "$tmp"/vars-new.fd* "$tmp"/vars-*.fd.* >/dev/null 2>&1; then
+	report_fail bad-input-bootvars-unchanged "left $(ls "$tmp"/vars-new.fd* "$tmp"/vars-*.fd.* 2>/dev/null)"
+else
+	report_ok bad-input-bootvars-unchanged
+fi
 bad initrd-alone 'an initrd \(-i\) without a kernel' -o bootrom=FW.fd \
 	-i "$tmp/zeros.fd" vm1
 bad bool-value 'ro=maybe: expected on or off' \

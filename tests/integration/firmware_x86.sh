@@ -16,7 +16,8 @@
 # The results a passing run reports (tests/lib/report.sh: the harness
 # fails each one missing, and the script's exit status as script-NAME):
 # expects: fw-kernel fw-kernel-smp fw-acpi fw-reboot fw-reboot-exit
-# expects: fw-shell fw-quit
+# expects: fw-shell fw-quit fw-vars-created fw-vars-persist fw-vars-kill
+# expects: fw-smbios
 set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
@@ -25,7 +26,8 @@ set -u
 ovmf=${kernel%/root-*}/root-ovmf/usr/share/OVMF
 if [ ! -f "$ovmf/OVMF_CODE_4M.fd" ] || [ ! -f "$ovmf/OVMF_CODE.fd" ]; then
 	for t in fw-kernel fw-kernel-smp fw-acpi fw-reboot fw-reboot-exit \
-		fw-shell fw-quit; do
+		fw-shell fw-quit fw-vars-created fw-vars-persist fw-vars-kill \
+		fw-smbios; do
 		report_fail "$t" "no OVMF in $ovmf (tests/lib/assets.sh)"
 	done
 	exit 1
@@ -38,8 +40,9 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 # EFI stub, which finds the initrd (init runs from it) and the command
 # line (scorpi.test= reaches init); the guest sees EFI,
 # both vCPUs, and the ACPI tables the firmware placed and patched.
+uuid=6a1f0c2e-93d4-4b7a-8e25-0d9c8b7a6f51
 run fw-kernel -c 2 -m 512M -o bootrom="$ovmf/OVMF_CODE_4M.fd" \
-	-s 0,hostbridge -s 5,virtio-rnd -- efi
+	-o uuid=$uuid -s 0,hostbridge -s 5,virtio-rnd -- efi
 rc=$?
 log=$logs/fw-kernel.log
 if expect_exit fw-kernel 0 "$rc" "$log" &&
@@ -48,6 +51,10 @@ if expect_exit fw-kernel 0 "$rc" "$log" &&
 	report_ok fw-kernel
 fi
 expect_smp fw-kernel-smp 2 "$rc" "$log"
+# SMBIOS through fw_cfg: Scorpi's system (maker, name, -o uuid), and
+# OVMF's own BIOS information beside it.
+expect_grep fw-smbios "guest: dmi Scorpi / vm-fw-kernel / $uuid / bios EFI Development Kit II / OVMF" \
+	"$log" && report_ok fw-smbios
 tables=$(tr -d '\r' <"$log" | sed -n 's/.*guest: acpi tables //p')
 missing=
 for t in APIC DSDT FACP FACS MCFG; do
@@ -60,6 +67,56 @@ if [ -n "$missing" ]; then
 	report_fail fw-acpi "tables seen: '$tables', missing:$missing"
 elif expect_grep fw-acpi "guest: dmesg .*ACPI: RSDP .*SCORPI" "$log"; then
 	report_ok fw-acpi
+fi
+
+# The variable store (-o bootvars): a missing one is created from the
+# firmware's blank store beside it; OVMF finds it a flash (or the
+# variable would live in RAM only) and stores what Linux writes through
+# efivarfs; the next VM, a new process, reads it back.
+vars=$tmp/vm_VARS.fd
+note=n$$x$RANDOM
+EXTRA_CMDLINE="scorpi.note=$note" run fw-vars-created -m 512M \
+	-o bootrom="$ovmf/OVMF_CODE_4M.fd" -o bootvars="$vars" -- efivar-write
+rc=$?
+log=$logs/fw-vars-created.log
+expect_exit fw-vars-created 0 "$rc" "$log" &&
+	expect_grep fw-vars-created "created from the firmware's blank store .*OVMF_VARS_4M.fd" "$log" &&
+	expect_grep fw-vars-created "guest: efivar written 1" "$log" &&
+	report_ok fw-vars-created
+run fw-vars-persist -m 512M -o bootrom="$ovmf/OVMF_CODE_4M.fd" \
+	-o bootvars="$vars" -- efivar-read
+rc=$?
+log=$logs/fw-vars-persist.log
+expect_exit fw-vars-persist 0 "$rc" "$log" &&
+	expect_grep fw-vars-persist "guest: efivar reads $note 1" "$log" &&
+	report_ok fw-vars-persist
+
+# SIGKILL while the guest writes variables: the store still boots, and
+# holds a write at least as late as the last one the guest saw done.
+log=$logs/fw-vars-kill.log
+EXTRA_CMDLINE="scorpi.note=$note scorpi.lines=200" start fw-vars-kill -m 512M \
+	-o bootrom="$ovmf/OVMF_CODE_4M.fd" -o bootvars="$vars" -- efivar-write
+if wait_for "$log" "guest: efivar written 5"; then
+	pkill -KILL -P "$vm_pid" -x scorpi
+	wait "$vm_pid"
+	done_n=$(grep -o 'efivar written [0-9]*' "$log" | tail -n 1 | awk '{print $3}')
+	run fw-vars-after-kill -m 512M -o bootrom="$ovmf/OVMF_CODE_4M.fd" \
+		-o bootvars="$vars" -- efivar-read
+	rc=$?
+	got=$(tr -d '\r' <"$logs/fw-vars-after-kill.log" |
+		sed -n "s/.*guest: efivar reads $note //p")
+	if [ "$rc" != 0 ]; then
+		report_fail fw-vars-kill "the boot after the kill ended $rc"
+		tail -n 5 "$logs/fw-vars-after-kill.log" | sed 's/^/    | /'
+	elif [ -z "$got" ] || [ "$got" -lt "$done_n" ]; then
+		report_fail fw-vars-kill "the guest saw write $done_n done; after the kill the store holds '${got:-nothing}'"
+	else
+		report_ok fw-vars-kill
+	fi
+else
+	report_fail fw-vars-kill "the guest never wrote: $(tail -n 3 "$log" | tr '\n' ' ')"
+	kill "$vm_pid" 2>/dev/null
+	wait "$vm_pid"
 fi
 
 # Reboot runs the firmware again (a fresh VM from the reset vector), and

@@ -7,9 +7,10 @@
 # The results a passing run reports (tests/lib/report.sh: the harness
 # fails each one missing, and the script's exit status as script-NAME):
 # expects: smp-1 smp-2 smp-4 guest-date reboot reboot-exit reset-kbd reset-cf9
+# expects: reset-port92
 # expects: virtio-rng-msix virtio-rng-intx virtio-blk blk-lock blk-mq uart-flood
 # expects: triple-fault sigTERM sigINT terminal-poweroff terminal-signal
-# expects: no-kvm-permission
+# expects: no-kvm-permission smbios smbios-default-uuid
 set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
@@ -18,9 +19,14 @@ set -u
 # here; two and four are checked on the boots of the rng and blk tests
 # below (expect_smp), which need no boot of their own.
 # The host's time as the "guest: date" line arrives, for guest-date below.
-run_seen smp-1 "guest: date [0-9]" -c 1 -m 256M -- date
+uuid=0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+run_seen smp-1 "guest: date [0-9]" -c 1 -m 256M -o uuid=$uuid -- date
 rc=$?
 expect_exit smp-1 0 "$rc" "$logs/smp-1.log" && expect_smp smp-1 1 0 "$logs/smp-1.log"
+# SMBIOS in the BIOS area, where Linux looks without firmware: the
+# maker, the VM's name and the UUID -o uuid gave.
+expect_grep smbios "guest: dmi Scorpi / vm-smp-1 / $uuid / bios \s*\$" \
+	"$logs/smp-1.log" && report_ok smbios
 
 # The guest's clock and RTC as it printed them, against the host's clock
 # as that line arrived (run_seen; both clocks are L1's under the nested
@@ -40,6 +46,15 @@ fi
 # Reboot, then poweroff: the VM resets in place and boots a second time;
 # CMOS NVRAM carries the guest's note across the reset.
 run reboot -c 2 -m 256M -- reboot
+# Without -o uuid: one made from the name (version 5 in Scorpi's
+# namespace), the same on both boots.
+want=$(python3 -c 'import uuid; print(uuid.uuid5(uuid.UUID("25b1f20e-f252-43c0-8ce7-fa607403ba6b"), "vm-reboot"))')
+seen=$(tr -d '\r' <"$logs/reboot.log" | sed -n 's|.*guest: dmi Scorpi / vm-reboot / \([0-9a-f-]*\) .*|\1|p' | sort -u)
+if [ "$seen" = "$want" ]; then
+	report_ok smbios-default-uuid
+else
+	report_fail smbios-default-uuid "the guest saw UUID '$seen', expected $want on both boots"
+fi
 rc=$?
 if expect_exit reboot 0 "$rc" "$logs/reboot.log" &&
 	expect_grep reboot "first boot, rebooting" "$logs/reboot.log" &&
@@ -66,6 +81,10 @@ for method in k:kbd p:cf9; do
 	rc=$?
 	expect_exit "$name" 2 "$rc" "$logs/$name.log" && report_ok "$name"
 done
+# System control port A: the guest sets bit 0 of port 0x92 itself.
+run reset-port92 -o reboot=exit -- port92-reset
+expect_exit reset-port92 2 "$?" "$logs/reset-port92.log" &&
+	report_ok reset-port92
 
 # virtio-rnd over the PCI transport: /dev/hwrng yields data, with MSI-X,
 # and with INTx through the IOAPIC when the guest turns MSI off.

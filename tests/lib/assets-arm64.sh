@@ -64,7 +64,7 @@ deps_arm64_install()
 		pkg-config cpio file libc6:arm64 libc6-dev:arm64
 		libslirp-dev:arm64 libglib2.0-dev:arm64 liburing-dev:arm64
 		libyaml-dev:arm64 libjansson-dev:arm64 libseccomp-dev:arm64
-		libfdt1:arm64)
+		uuid-dev:arm64 libfdt1:arm64)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

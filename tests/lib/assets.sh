@@ -169,6 +169,8 @@ assets_build_l2()
 		# The ACPI power button as an input device, for acpid.
 		echo drivers/input/evdev.ko
 		echo drivers/acpi/button.ko
+		# EFI variables, under firmware (tests/guest/init efivar-*).
+		echo fs/efivarfs/efivarfs.ko
 	} | assets_add_modules "$root"
 	cp "$ASSETS_SRC/guest/init" "$root/init"
 	chmod 755 "$root/init"

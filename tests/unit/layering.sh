@@ -16,16 +16,18 @@ allowed() { # PART
 	case $1 in
 	base) echo "" ;; # the floor: nothing above it
 	hv) echo "src/base/" ;;
-	block | net | acpi) echo "src/base/" ;;
+	block | net | acpi | smbios) echo "src/base/" ;;
 	pci) echo "src/base/ src/hv/" ;; # MSI-X routes and irqfds
 	devices) echo "src/base/ src/pci/" ;;
 	# Devices see the VM through vm_device.h, never vm.h.
 	virtio) echo "src/base/ src/block/ src/net/ src/pci/
 		src/core/device.h src/core/vm_device.h" ;;
 	# The platforms are part of the VM.
-	x86) echo "src/base/ src/hv/ src/acpi/ src/pci/ src/devices/
+	# The firmware's variable store is an image: src/block/ locks it.
+	x86) echo "src/base/ src/hv/ src/acpi/ src/block/ src/smbios/
+		src/pci/ src/devices/ src/core/" ;;
+	arm64) echo "src/base/ src/hv/ src/block/ src/pci/ src/devices/
 		src/core/" ;;
-	arm64) echo "src/base/ src/hv/ src/pci/ src/devices/ src/core/" ;;
 	core) echo "src/base/ src/hv/ src/pci/ src/devices/ include/" ;;
 	lib | main.c) echo "src/ include/" ;;
 	scorpictl.c) echo "src/base/json.h" ;;

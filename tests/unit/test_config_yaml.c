@@ -126,6 +126,7 @@ static const char full_vm[] = "# Every key a VM file takes.\n"
 			      "reboot: exit\n"
 			      "bootrom: /usr/share/edk2/OVMF_CODE.fd\n"
 			      "bootvars: 'vars.fd'\n"
+			      "uuid: 0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9\n"
 			      "kernel: /boot/vmlinuz\n"
 			      "initrd: \"/boot/initrd.img\"\n"
 			      "cmdline: >-\n"
@@ -186,6 +187,9 @@ static void check_full(const struct vm_config *cfg)
 	CHECK_EQ(cfg->on_reboot, REBOOT_EXIT);
 	CHECK_STR(cfg->bootrom, "/usr/share/edk2/OVMF_CODE.fd");
 	CHECK_STR(cfg->bootvars, "vars.fd");
+	CHECK(cfg->uuid_set);
+	CHECK_EQ(cfg->uuid[0], 0x0f);
+	CHECK_EQ(cfg->uuid[15], 0xf9);
 	CHECK_STR(cfg->kernel, "/boot/vmlinuz");
 	CHECK_STR(cfg->initrd, "/boot/initrd.img");
 	CHECK_STR(cfg->cmdline, "console=hvc0 root=/dev/vda1");
@@ -204,7 +208,7 @@ static void check_full(const struct vm_config *cfg)
 		CHECK(dev_opt_bool(d, "ro"));
 		CHECK_STR(dev_opt(d, "serial"), "ABC 123");
 		CHECK_STR(d->id, "disk0");
-		CHECK(d->origin && strstr(d->origin, "vm.yaml:20"));
+		CHECK(d->origin && strstr(d->origin, "vm.yaml:21"));
 	}
 	d = find_dev(cfg, DEV_BUS_PCI, 1);
 	CHECK(d != NULL);
