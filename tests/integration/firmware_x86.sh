@@ -17,7 +17,7 @@
 # fails each one missing, and the script's exit status as script-NAME):
 # expects: fw-kernel fw-kernel-smp fw-acpi fw-reboot fw-reboot-exit
 # expects: fw-shell fw-quit fw-vars-created fw-vars-persist fw-vars-kill
-# expects: fw-smbios
+# expects: fw-smbios fw-esp fw-esp-smp fw-bootorder fw-installer
 set -u
 . "$(dirname "$0")/../lib/guest.sh"
 
@@ -27,11 +27,15 @@ ovmf=${kernel%/root-*}/root-ovmf/usr/share/OVMF
 if [ ! -f "$ovmf/OVMF_CODE_4M.fd" ] || [ ! -f "$ovmf/OVMF_CODE.fd" ]; then
 	for t in fw-kernel fw-kernel-smp fw-acpi fw-reboot fw-reboot-exit \
 		fw-shell fw-quit fw-vars-created fw-vars-persist fw-vars-kill \
-		fw-smbios; do
+		fw-smbios fw-esp fw-esp-smp fw-bootorder fw-installer; do
 		report_fail "$t" "no OVMF in $ovmf (tests/lib/assets.sh)"
 	done
 	exit 1
 fi
+# The boot media tests/lib/efi-media.sh builds there (tests/run-guest).
+esp_disk=${kernel%/root-*}/esp-disk.img
+installer_iso=${kernel%/root-*}/installer.iso
+tools=$(dirname "$0")/../tools
 bin=$(dirname "$scorpi")
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -117,6 +121,80 @@ else
 	report_fail fw-vars-kill "the guest never wrote: $(tail -n 3 "$log" | tr '\n' ' ')"
 	kill "$vm_pid" 2>/dev/null
 	wait "$vm_pid"
+fi
+
+# fw_run NAME SCORPI-ARGS...: the firmware boots from the VM's devices
+# (no -k); the console goes to $logs/NAME.log. Booted once more after a
+# nested triple fault, as run does.
+fw_run()
+{
+	local name=$1 rc
+	shift
+	for _ in 1 2; do
+		guarded "$logs/$name.log" "$scorpi" -o console=stdio "$@" \
+			"vm-$name"
+		rc=$?
+		nested_triple_fault "$name" "$rc" "$logs/$name.log" || break
+	done
+	return "$rc"
+}
+
+# GRUB from an EFI system partition (Debian's signed GRUB with the test
+# kernel and initramfs), on the second of two disks, the first blank:
+# bootindex=1 puts it first in the firmware's BootOrder, and GRUB boots
+# Linux to init with 2 vCPUs.
+if [ -f "$esp_disk" ]; then
+	cp "$esp_disk" "$tmp/esp.img"
+	truncate -s 64M "$tmp/blank.img"
+	fw_run fw-esp -c 2 -m 512M -o bootrom="$ovmf/OVMF_CODE_4M.fd" \
+		-o bootvars="$tmp/esp_VARS.fd" -s 0,hostbridge \
+		-s 2,virtio-blk,"$tmp/blank.img" \
+		-s 3,virtio-blk,"$tmp/esp.img",bootindex=1
+	rc=$?
+	log=$logs/fw-esp.log
+	if expect_exit fw-esp 0 "$rc" "$log" &&
+		expect_grep fw-esp "grub: booting the test kernel from the ESP" "$log" &&
+		expect_grep fw-esp "guest: efi 64-bit" "$log"; then
+		report_ok fw-esp
+	fi
+	expect_smp fw-esp-smp 2 "$rc" "$log"
+	order=$(python3 "$tools/efi_boot_order.py" "$log")
+	first=$(echo "$order" | head -n 1)
+	case "$first " in
+	*" pci=03.0 "*) report_ok fw-bootorder ;;
+	*) report_fail fw-bootorder "BootOrder starts with '$first', not the disk at 03.0 (bootindex=1): $(echo "$order" | tr '\n' ';')" ;;
+	esac
+else
+	for t in fw-esp fw-esp-smp fw-bootorder; do
+		report_fail "$t" "no $esp_disk (tests/lib/efi-media.sh)"
+	done
+fi
+
+# The seed's flow, installing Linux from an ISO: the Debian installer's
+# own kernel and initrd on an El Torito ISO, an empty disk and a network
+# card beside it, as the issue's command line has them; the installer
+# reaches its first dialog on the serial console. quit ends the VMM.
+if [ -f "$installer_iso" ]; then
+	cp "$installer_iso" "$tmp/boot.iso"
+	truncate -s 2G "$tmp/disk.img"
+	sock=$tmp/di.sock
+	log=$logs/fw-installer.log
+	timeout -k 10 "$limit" "$scorpi" -c 2 -m 1G -o console=stdio \
+		-o bootrom="$ovmf/OVMF_CODE_4M.fd" -o bootvars="$tmp/vm1_VARS.fd" \
+		-s 0,hostbridge -s 2,virtio-blk,"$tmp/disk.img" \
+		-s 3,virtio-blk,"$tmp/boot.iso",ro -s 4,virtio-net,slirp \
+		-l "$sock" vm1 </dev/null >"$log" 2>&1 &
+	vm_pid=$!
+	if wait_for "$log" "Select a language|Choose the language"; then
+		report_ok fw-installer
+	else
+		report_fail fw-installer "no installer dialog on the console: $(tail -c 400 "$log" | tr -d '\r\033' | tr '\n' ' ')"
+	fi
+	"$bin/scorpictl" "$sock" quit >/dev/null 2>&1
+	wait "$vm_pid"
+	rm -f "$tmp/boot.iso" "$tmp/disk.img"
+else
+	report_fail fw-installer "no $installer_iso (tests/lib/efi-media.sh)"
 fi
 
 # Reboot runs the firmware again (a fresh VM from the reset vector), and

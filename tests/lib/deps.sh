@@ -9,7 +9,8 @@ deps_install()
 		libglib2.0-dev liburing-dev libyaml-dev libjansson-dev libfdt-dev
 		libseccomp-dev device-tree-compiler
 		libpixman-1-dev flex bison patch bzip2 xz-utils zlib1g-dev
-		python3-venv libattr1-dev libcap-ng-dev uuid-dev dmidecode)
+		python3-venv libattr1-dev libcap-ng-dev uuid-dev dmidecode
+		mtools dosfstools fdisk xorriso)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
