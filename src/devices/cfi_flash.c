@@ -134,6 +134,25 @@ static void flash_refuse(struct cfi_flash *f, uint8_t cmd)
 	flash_read_array(f);
 }
 
+/*
+ * One program or erase to the file: the guest's mapping sees it at
+ * once, the next report syncs it; a failure sets the status error bit.
+ */
+static void flash_store(struct cfi_flash *f, const uint8_t *buf, size_t len,
+			uint64_t off, const char *what, uint8_t error_bit)
+{
+	ssize_t n = pwrite(f->cfg.fd, buf, len, off);
+
+	if (n != (ssize_t)len) {
+		if (n >= 0)
+			errno = ENOSPC; /* what a short write means */
+		flash_io_error(f, what, error_bit);
+	} else {
+		f->dirty = true;
+	}
+	f->status |= CFI_STATUS_READY;
+}
+
 /* Programming only clears bits, as on the chip: erase sets them. */
 static void flash_program(struct cfi_flash *f, uint64_t off,
 			  const uint8_t *data, unsigned int size)
@@ -142,29 +161,15 @@ static void flash_program(struct cfi_flash *f, uint64_t off,
 
 	for (unsigned int i = 0; i < size; i++)
 		v[i] = f->host[off + i] & data[i];
-	if (pwrite(f->cfg.fd, v, size, off) != (ssize_t)size) {
-		if (errno == 0)
-			errno = ENOSPC;
-		flash_io_error(f, "a write", CFI_STATUS_PROGRAM_ERROR);
-	} else {
-		f->dirty = true;
-	}
-	f->status |= CFI_STATUS_READY;
+	flash_store(f, v, size, off, "a write", CFI_STATUS_PROGRAM_ERROR);
 }
 
 static void flash_erase(struct cfi_flash *f, uint64_t off)
 {
 	uint64_t bs = f->cfg.block_size;
 
-	off -= off % bs;
-	if (pwrite(f->cfg.fd, f->ones, bs, off) != (ssize_t)bs) {
-		if (errno == 0)
-			errno = ENOSPC;
-		flash_io_error(f, "an erase", CFI_STATUS_ERASE_ERROR);
-	} else {
-		f->dirty = true;
-	}
-	f->status |= CFI_STATUS_READY;
+	flash_store(f, f->ones, bs, off - off % bs, "an erase",
+		    CFI_STATUS_ERASE_ERROR);
 }
 
 static void flash_write(struct cfi_flash *f, uint64_t off, const uint8_t *data,
